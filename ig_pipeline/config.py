@@ -1,0 +1,97 @@
+"""Settings from environment variables, read in one place.
+
+Every variable has a documented default (README "Configuration"). Values that must exist
+outside the demo (app id/secret, redirect URI, token keys) fall back to the documented demo
+values only when ``IG_DEMO`` is set or the Graph URL points at a local simulator, so a
+production deployment cannot silently run with demo secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+DEFAULT_GRAPH_VERSION = "v24.0"
+
+# Documented demo credentials: the simulator accepts these when IG_APP_ID/IG_APP_SECRET are
+# unset, so the OAuth handler and the simulator agree with no setup. Never valid at Meta.
+DEMO_APP_ID = "1000000000000001"
+DEMO_APP_SECRET = "demo-app-secret-not-for-production"
+DEMO_TOKEN_KEY = "ZGVtby1rZXktZGVtby1rZXktZGVtby1rZXktZGVtb28="  # Fernet key, demo only
+DEMO_REDIRECT_URI = "http://127.0.0.1:8766/instagram/callback"
+DEMO_WEBHOOK_VERIFY_TOKEN = "demo-verify-token"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _is_local(url: str) -> bool:
+    return any(h in url for h in ("127.0.0.1", "localhost", "[::1]"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    graph_url: str
+    graph_version: str
+    app_id: str
+    app_secret: str = field(repr=False)
+    redirect_uri: str
+    token_keys: tuple[str, ...] = field(repr=False)
+    alert_webhook_url: str | None
+    webhook_verify_token: str = field(repr=False)
+    oauth_public_url: str
+    dagster_ui_url: str
+    intraday_retention_months: int
+    demo: bool
+
+    @property
+    def uses_demo_credentials(self) -> bool:
+        return self.app_secret == DEMO_APP_SECRET
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    graph_url = env.get("IG_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/")
+    demo = env.get("IG_DEMO", "") not in ("", "0", "false") or _is_local(graph_url)
+
+    def required(name: str, demo_default: str) -> str:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+        if demo:
+            return demo_default
+        raise ConfigError(
+            f"{name} is not set. It is required when IG_GRAPH_URL points at the real Graph API "
+            f"({graph_url}); see README 'Configuration'."
+        )
+
+    version = env.get("IG_GRAPH_VERSION", DEFAULT_GRAPH_VERSION).strip()
+    if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
+        raise ConfigError(f"IG_GRAPH_VERSION must look like v24.0, got {version!r}")
+
+    retention = env.get("IG_INTRADAY_RETENTION_MONTHS", "13")
+    if not retention.isdigit() or int(retention) < 1:
+        raise ConfigError(f"IG_INTRADAY_RETENTION_MONTHS must be a positive integer, got {retention!r}")
+
+    keys = tuple(k.strip() for k in required("IG_TOKEN_KEYS", DEMO_TOKEN_KEY).split(",") if k.strip())
+    return Settings(
+        database_url=env.get("IG_DATABASE_URL") or None,
+        data_dir=Path(env.get("IG_DATA_DIR", "./.ig_pipeline")).expanduser().resolve(),
+        graph_url=graph_url,
+        graph_version=version,
+        app_id=required("IG_APP_ID", DEMO_APP_ID),
+        app_secret=required("IG_APP_SECRET", DEMO_APP_SECRET),
+        redirect_uri=required("IG_REDIRECT_URI", DEMO_REDIRECT_URI),
+        token_keys=keys,
+        alert_webhook_url=env.get("IG_ALERT_WEBHOOK_URL") or None,
+        webhook_verify_token=required("IG_WEBHOOK_VERIFY_TOKEN", DEMO_WEBHOOK_VERIFY_TOKEN),
+        oauth_public_url=env.get("IG_OAUTH_PUBLIC_URL", "http://127.0.0.1:8766").rstrip("/"),
+        dagster_ui_url=env.get("IG_DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
+        intraday_retention_months=int(retention),
+        demo=demo,
+    )
