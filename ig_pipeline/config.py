@@ -38,12 +38,12 @@ class Settings:
     data_dir: Path
     graph_url: str
     graph_version: str
-    app_id: str
-    app_secret: str = field(repr=False)
-    redirect_uri: str
+    app_id: str | None
+    app_secret: str | None = field(repr=False)
+    redirect_uri: str | None
     token_keys: tuple[str, ...] = field(repr=False)
     alert_webhook_url: str | None
-    webhook_verify_token: str = field(repr=False)
+    webhook_verify_token: str | None = field(repr=False)
     oauth_public_url: str
     dagster_ui_url: str
     intraday_retention_months: int
@@ -53,22 +53,36 @@ class Settings:
     def uses_demo_credentials(self) -> bool:
         return self.app_secret == DEMO_APP_SECRET
 
+    def require(self, attribute: str):
+        """The value of a setting that this code path cannot do without, or a ConfigError naming it."""
+        value = getattr(self, attribute)
+        if not value:
+            variable = _VARIABLES[attribute]
+            raise ConfigError(
+                f"{variable} is not set. It is required when IG_GRAPH_URL points at the real Graph API "
+                f"({self.graph_url}); see README 'Configuration'."
+            )
+        return value
+
+
+_VARIABLES = {
+    "app_id": "IG_APP_ID",
+    "app_secret": "IG_APP_SECRET",
+    "redirect_uri": "IG_REDIRECT_URI",
+    "token_keys": "IG_TOKEN_KEYS",
+    "webhook_verify_token": "IG_WEBHOOK_VERIFY_TOKEN",
+}
+
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     graph_url = env.get("IG_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/")
     demo = env.get("IG_DEMO", "") not in ("", "0", "false") or _is_local(graph_url)
 
-    def required(name: str, demo_default: str) -> str:
+    def secret(name: str, demo_default: str) -> str | None:
+        """Set value; else the demo value in demo mode; else None (Settings.require() complains)."""
         value = env.get(name, "").strip()
-        if value:
-            return value
-        if demo:
-            return demo_default
-        raise ConfigError(
-            f"{name} is not set. It is required when IG_GRAPH_URL points at the real Graph API "
-            f"({graph_url}); see README 'Configuration'."
-        )
+        return value or (demo_default if demo else None)
 
     version = env.get("IG_GRAPH_VERSION", DEFAULT_GRAPH_VERSION).strip()
     if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
@@ -78,18 +92,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not retention.isdigit() or int(retention) < 1:
         raise ConfigError(f"IG_INTRADAY_RETENTION_MONTHS must be a positive integer, got {retention!r}")
 
-    keys = tuple(k.strip() for k in required("IG_TOKEN_KEYS", DEMO_TOKEN_KEY).split(",") if k.strip())
+    keys = tuple(k.strip() for k in (secret("IG_TOKEN_KEYS", DEMO_TOKEN_KEY) or "").split(",") if k.strip())
     return Settings(
         database_url=env.get("IG_DATABASE_URL") or None,
         data_dir=Path(env.get("IG_DATA_DIR", "./.ig_pipeline")).expanduser().resolve(),
         graph_url=graph_url,
         graph_version=version,
-        app_id=required("IG_APP_ID", DEMO_APP_ID),
-        app_secret=required("IG_APP_SECRET", DEMO_APP_SECRET),
-        redirect_uri=required("IG_REDIRECT_URI", DEMO_REDIRECT_URI),
+        app_id=secret("IG_APP_ID", DEMO_APP_ID),
+        app_secret=secret("IG_APP_SECRET", DEMO_APP_SECRET),
+        redirect_uri=secret("IG_REDIRECT_URI", DEMO_REDIRECT_URI),
         token_keys=keys,
         alert_webhook_url=env.get("IG_ALERT_WEBHOOK_URL") or None,
-        webhook_verify_token=required("IG_WEBHOOK_VERIFY_TOKEN", DEMO_WEBHOOK_VERIFY_TOKEN),
+        webhook_verify_token=secret("IG_WEBHOOK_VERIFY_TOKEN", DEMO_WEBHOOK_VERIFY_TOKEN),
         oauth_public_url=env.get("IG_OAUTH_PUBLIC_URL", "http://127.0.0.1:8766").rstrip("/"),
         dagster_ui_url=env.get("IG_DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
         intraday_retention_months=int(retention),

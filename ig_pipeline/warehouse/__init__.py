@@ -1,0 +1,1 @@
+"""The Postgres warehouse: schema, migrations, embedded server, partitions, bulk upsert."""

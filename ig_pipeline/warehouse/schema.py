@@ -1,0 +1,229 @@
+"""Warehouse tables as SQLAlchemy Core metadata.
+
+Every table carries ``owner_id`` (the app user who connected the account: the tenant), a unique
+key that makes every load an idempotent upsert, and ``created_at``/``updated_at`` kept by the
+database (a trigger touches ``updated_at``). Metric columns come from the metric catalog, so a
+metric the API did not return is NULL, and a retired metric stays a NULL column.
+
+``day`` columns are Instagram reporting days (US Pacific); instants are ``timestamptz``.
+The two intraday tables are range-partitioned by month on ``captured_at`` (see partitions.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from ig_pipeline.graph.catalog import ACCOUNT_DAILY_COLUMNS, MEDIA_INSIGHT_COLUMNS
+
+metadata = MetaData()
+
+_RATIO_COLUMNS = {"reels_skip_rate"}
+
+
+def _timestamps() -> list[Column]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+def _metrics(names: list[str]) -> list[Column]:
+    return [Column(name, Double if name in _RATIO_COLUMNS else BigInteger) for name in names]
+
+
+def _owner() -> Column:
+    return Column("owner_id", Text, nullable=False)
+
+
+instagram_connection = Table(
+    "instagram_connection", metadata,
+    Column("ig_user_id", Text, primary_key=True),
+    _owner(),
+    Column("login_type", Text, nullable=False),  # facebook | instagram
+    Column("fb_user_id", Text),
+    Column("page_id", Text),
+    Column("page_name", Text),
+    Column("username", Text),
+    Column("name", Text),
+    Column("account_type", Text),  # BUSINESS | MEDIA_CREATOR
+    Column("profile_picture_url", Text),
+    Column("token_encrypted", LargeBinary),  # Fernet token; NULL once disconnected
+    Column("token_expires_at", DateTime(timezone=True)),  # NULL = never (long-lived Page token)
+    Column("data_access_expires_at", DateTime(timezone=True)),
+    Column("token_refreshed_at", DateTime(timezone=True)),
+    Column("scopes", ARRAY(Text)),
+    Column("status", Text, nullable=False, server_default="active"),  # active|needs_reauth|disconnected
+    Column("status_reason", Text),
+    Column("connected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *_timestamps(),
+    Index("ix_connection_owner", "owner_id"),
+    Index("ix_connection_status", "status"),
+)
+
+instagram_account_daily = Table(
+    "instagram_account_daily", metadata,
+    Column("ig_user_id", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    _owner(),
+    Column("followers_count", BigInteger),  # snapshot: only on the day it was captured
+    Column("follows_count", BigInteger),
+    Column("media_count", BigInteger),
+    *_metrics(ACCOUNT_DAILY_COLUMNS),
+    Column("fetched_at", DateTime(timezone=True)),
+    *_timestamps(),
+    Index("ix_account_daily_owner_day", "owner_id", "day"),
+)
+
+instagram_media = Table(
+    "instagram_media", metadata,
+    Column("media_id", Text, primary_key=True),
+    _owner(),
+    Column("ig_user_id", Text, nullable=False),
+    Column("media_type", Text),  # IMAGE | VIDEO | CAROUSEL_ALBUM
+    Column("media_product_type", Text),  # FEED | REELS | STORY | AD
+    Column("caption", Text),
+    Column("permalink", Text),
+    Column("shortcode", Text),
+    Column("media_url", Text),  # signed CDN URL: expires, changes on every call
+    Column("thumbnail_url", Text),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("posted_day", Date),  # Pacific reporting day of posted_at
+    Column("children", JSONB),  # carousel children [{id, media_type, media_url, thumbnail_url}]
+    Column("is_comment_enabled", Boolean),
+    Column("like_count", BigInteger),
+    Column("comments_count", BigInteger),
+    Column("story_expires_at", DateTime(timezone=True)),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("deleted_at", DateTime(timezone=True)),  # set when the API stopped listing it
+    *_timestamps(),
+    Index("ix_media_account_posted", "ig_user_id", "posted_at"),
+    Index("ix_media_owner_posted_day", "owner_id", "posted_day"),
+)
+
+instagram_media_daily = Table(
+    "instagram_media_daily", metadata,
+    Column("media_id", Text, primary_key=True),
+    Column("day", Date, primary_key=True),  # lifetime-to-date as of this day
+    _owner(),
+    Column("ig_user_id", Text, nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("media_product_type", Text),
+    Column("like_count", BigInteger),
+    Column("comments_count", BigInteger),
+    *_metrics(MEDIA_INSIGHT_COLUMNS),
+    *_timestamps(),
+    Index("ix_media_daily_account_day", "ig_user_id", "day"),
+    Index("ix_media_daily_owner_day", "owner_id", "day"),
+)
+
+instagram_account_intraday = Table(
+    "instagram_account_intraday", metadata,
+    Column("ig_user_id", Text, primary_key=True),
+    Column("captured_at", DateTime(timezone=True), primary_key=True),
+    _owner(),
+    Column("followers_count", BigInteger),
+    Column("follows_count", BigInteger),
+    Column("media_count", BigInteger),
+    *_timestamps(),
+    Index("ix_account_intraday_owner", "owner_id", "captured_at"),
+    postgresql_partition_by="RANGE (captured_at)",
+)
+
+instagram_media_intraday = Table(
+    "instagram_media_intraday", metadata,
+    Column("media_id", Text, primary_key=True),
+    Column("captured_at", DateTime(timezone=True), primary_key=True),
+    _owner(),
+    Column("ig_user_id", Text, nullable=False),
+    Column("media_product_type", Text),
+    Column("like_count", BigInteger),
+    Column("comments_count", BigInteger),
+    *_metrics(MEDIA_INSIGHT_COLUMNS),
+    *_timestamps(),
+    Index("ix_media_intraday_account", "ig_user_id", "captured_at"),
+    postgresql_partition_by="RANGE (captured_at)",
+)
+
+instagram_sync_state = Table(
+    "instagram_sync_state", metadata,
+    Column("ig_user_id", Text, primary_key=True),
+    Column("sync_kind", Text, primary_key=True),  # account_daily | media | media_daily | intraday | ...
+    _owner(),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("last_error_class", Text),  # transient | rate_limited | token_invalid | no_data | bad_request
+    Column("last_error_code", Integer),
+    Column("last_error_message", Text),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("failing_since", DateTime(timezone=True)),
+    Column("next_retry_at", DateTime(timezone=True)),
+    Column("last_run_id", Text),
+    Column("cursor", JSONB),
+    *_timestamps(),
+    Index("ix_sync_state_owner", "owner_id"),
+)
+
+instagram_account_demographics = Table(
+    "instagram_account_demographics", metadata,
+    Column("ig_user_id", Text, primary_key=True),
+    Column("day", Date, primary_key=True),  # day the snapshot was taken
+    Column("metric", Text, primary_key=True),  # follower_ | engaged_audience_ | reached_audience_demographics
+    Column("timeframe", Text, primary_key=True),  # this_week | this_month
+    Column("breakdown", Text, primary_key=True),  # age | gender | country | city
+    Column("dimension_value", Text, primary_key=True),
+    _owner(),
+    Column("value", BigInteger),
+    *_timestamps(),
+    Index("ix_demographics_owner", "owner_id", "day"),
+)
+
+instagram_online_followers = Table(
+    "instagram_online_followers", metadata,
+    Column("ig_user_id", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("hour", SmallInteger, primary_key=True),  # 0..23 as the API keys it
+    _owner(),
+    Column("value", BigInteger),
+    *_timestamps(),
+    Index("ix_online_followers_owner", "owner_id", "day"),
+)
+
+instagram_story_insights = Table(
+    "instagram_story_insights", metadata,
+    Column("media_id", Text, primary_key=True),
+    _owner(),
+    Column("ig_user_id", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    # Values as the story_insights webhook sends them: -1 means "below 5, withheld", not a count.
+    Column("impressions", BigInteger),
+    Column("reach", BigInteger),
+    Column("views", BigInteger),
+    Column("taps_forward", BigInteger),
+    Column("taps_back", BigInteger),
+    Column("exits", BigInteger),
+    Column("replies", BigInteger),
+    Column("navigation", BigInteger),
+    Column("payload", JSONB, nullable=False),
+    *_timestamps(),
+    Index("ix_story_insights_owner", "owner_id", "received_at"),
+)
+
+INTRADAY_TABLES = (instagram_account_intraday, instagram_media_intraday)
+# Tables whose rows belong to a tenant (all of them): row-level security applies to each.
+TENANT_TABLES = tuple(metadata.sorted_tables)

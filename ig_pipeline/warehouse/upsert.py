@@ -1,0 +1,96 @@
+"""The one bulk write path: rows → COPY into a temp table → INSERT … ON CONFLICT DO UPDATE.
+
+Every loader writes through ``bulk_upsert`` inside the caller's transaction (one per account and
+partition), so a crash leaves either the old rows or the new ones. Rows identical to what is
+stored are not rewritten (the UPDATE has a ``WHERE … IS DISTINCT FROM`` guard): re-running a
+partition changes nothing, ``updated_at`` included. Only the columns present in the row dicts
+are written, so a partial row never blanks other columns.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+
+from ig_pipeline.warehouse.partitions import ensure_partitions
+from ig_pipeline.warehouse.schema import INTRADAY_TABLES
+
+_MANAGED = {"created_at", "updated_at"}
+_temp_names = itertools.count()
+
+
+def strip_nul(value: Any) -> Any:
+    """Postgres text cannot hold NUL bytes: drop them, keep everything else (also inside JSON)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    return value
+
+
+def bulk_upsert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Upsert ``rows`` into ``table``; returns how many rows were inserted or changed."""
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return sum(_upsert_group(conn, table, list(columns), group) for columns, group in groups.items())
+
+
+def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequence[Mapping]) -> int:
+    unknown = set(columns) - set(table.columns.keys()) | (set(columns) & _MANAGED)
+    if unknown:
+        raise ValueError(f"{table.name}: unknown or database-managed columns {sorted(unknown)}")
+    key = [c.name for c in table.primary_key.columns]
+    missing = set(key) - set(columns)
+    if missing:
+        raise ValueError(f"{table.name}: rows lack key columns {sorted(missing)}")
+
+    # Last row wins for a repeated key (ON CONFLICT cannot touch one row twice in a statement).
+    unique = {tuple(row[k] for k in key): row for row in rows}
+    if table in INTRADAY_TABLES:
+        ensure_partitions(conn, table.name, {row["captured_at"] for row in unique.values()})
+
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
+    temp = sql.Identifier(f"_upsert_{table.name}_{next(_temp_names)}")
+    target = sql.Identifier(table.name)
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor:
+        cursor.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
+                       .format(temp, cols, target))
+        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, cols)) as copy:
+            for row in unique.values():
+                copy.write_row([
+                    Jsonb(strip_nul(row[c])) if c in json_columns and row[c] is not None else strip_nul(row[c])
+                    for c in columns
+                ])
+        cursor.execute(_insert_statement(target, temp, columns, key))
+        written = cursor.rowcount
+        cursor.execute(sql.SQL("DROP TABLE {}").format(temp))
+    return written
+
+
+def _insert_statement(target: sql.Identifier, temp: sql.Identifier, columns: list[str], key: list[str]):
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conflict = sql.SQL(", ").join(map(sql.Identifier, key))
+    values = [c for c in columns if c not in key]
+    if not values:
+        return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {s} ON CONFLICT ({k}) DO NOTHING").format(
+            t=target, c=cols, s=temp, k=conflict)
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in values)
+    current = sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=target, c=sql.Identifier(c)) for c in values)
+    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in values)
+    return sql.SQL(
+        "INSERT INTO {t} ({c}) SELECT {c} FROM {s} ON CONFLICT ({k}) DO UPDATE SET {a} "
+        "WHERE ({cur}) IS DISTINCT FROM ({inc})"
+    ).format(t=target, c=cols, s=temp, k=conflict, a=assignments, cur=current, inc=incoming)

@@ -1,0 +1,85 @@
+import pytest
+import sqlalchemy as sa
+
+from ig_pipeline.warehouse.database import get_engine
+from ig_pipeline.warehouse.migrate import SchemaTooNew, current_revision, head_revision, migrate
+from ig_pipeline.warehouse.schema import metadata
+
+
+def _tables(engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_migrates_from_empty_then_rerun_is_a_no_op(empty_database_url):
+    engine = get_engine(empty_database_url)
+    assert migrate(engine) == (None, head_revision())
+    assert {t.name for t in metadata.sorted_tables} <= _tables(engine)
+    with engine.connect() as conn:
+        columns_before = conn.execute(sa.text(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' ORDER BY 1, 2")).all()
+
+    assert migrate(engine) == (head_revision(), head_revision())
+    with engine.connect() as conn:
+        columns_after = conn.execute(sa.text(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' ORDER BY 1, 2")).all()
+    assert columns_after == columns_before
+
+
+def test_migrated_schema_matches_the_code(database_url):
+    """The frozen migration and schema.py describe the same columns."""
+    engine = get_engine(database_url)
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        live = {c["name"] for c in inspector.get_columns(table.name)}
+        assert live == set(table.columns.keys()), table.name
+
+
+def test_refuses_a_schema_newer_than_the_code(database_url):
+    engine = get_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+        conn.execute(sa.text("CREATE TABLE marker (x int)"))
+    with pytest.raises(SchemaTooNew, match="9999_future.*newer release.*Nothing was changed"):
+        migrate(engine)
+    assert current_revision(engine) == "9999_future"
+    assert "marker" in _tables(engine)
+
+
+def test_updated_at_is_kept_by_the_database(database_url):
+    engine = get_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO instagram_sync_state (ig_user_id, sync_kind, owner_id) "
+                             "VALUES ('1', 'daily', 'o')"))
+        created = conn.execute(sa.text("SELECT created_at, updated_at FROM instagram_sync_state")).one()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE instagram_sync_state SET consecutive_failures = 1"))
+        after = conn.execute(sa.text("SELECT created_at, updated_at FROM instagram_sync_state")).one()
+    assert after.created_at == created.created_at
+    assert after.updated_at > created.updated_at
+
+
+def test_every_table_has_an_owner_and_a_unique_key():
+    for table in metadata.sorted_tables:
+        assert "owner_id" in table.columns, table.name
+        assert not table.c.owner_id.nullable
+        assert table.primary_key.columns, table.name
+        assert {"created_at", "updated_at"} <= set(table.columns.keys())
+
+
+def test_day_columns_are_dates_and_instants_are_timestamptz():
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if column.name == "day" or column.name.endswith("_day"):
+                assert isinstance(column.type, sa.Date), (table.name, column.name)
+            if column.name.endswith("_at"):
+                assert column.type.timezone, (table.name, column.name)
+
+
+def test_partitioned_tables_are_partitioned(database_url):
+    engine = get_engine(database_url)
+    with engine.connect() as conn:
+        partitioned = set(conn.execute(sa.text(
+            "SELECT c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid")).scalars())
+    assert partitioned == {"instagram_account_intraday", "instagram_media_intraday"}

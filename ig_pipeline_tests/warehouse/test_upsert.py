@@ -1,0 +1,114 @@
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from ig_pipeline.warehouse import schema
+from ig_pipeline.warehouse.partitions import existing_partitions, maintain
+from ig_pipeline.warehouse.upsert import bulk_upsert
+
+
+def _daily(day: date, **metrics) -> dict:
+    return {"owner_id": "owner-1", "ig_user_id": "17841400000000001", "day": day, **metrics}
+
+
+def _all(conn, table: str, order: str) -> list:
+    return conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}")).mappings().all()
+
+
+def test_same_batch_twice_gives_the_same_rows_and_touches_nothing(warehouse):
+    rows = [_daily(date(2026, 11, d), reach=100 + d, likes=d) for d in range(1, 11)]
+    with warehouse.transaction() as conn:
+        assert warehouse.upsert(conn, schema.instagram_account_daily, rows) == 10
+        first = _all(conn, "instagram_account_daily", "day")
+    with warehouse.transaction() as conn:
+        assert warehouse.upsert(conn, schema.instagram_account_daily, rows) == 0
+        second = _all(conn, "instagram_account_daily", "day")
+    assert second == first  # updated_at included: unchanged rows are not rewritten
+
+
+def test_changed_values_are_updated_and_absent_columns_kept(warehouse):
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=5, likes=7)])
+    with warehouse.transaction() as conn:
+        assert warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=6)]) == 1
+        row = _all(conn, "instagram_account_daily", "day")[0]
+    assert (row["reach"], row["likes"]) == (6, 7)
+
+
+def test_null_and_zero_stay_distinct(warehouse):
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_account_daily,
+                         [_daily(date(2026, 11, 1), reach=0, likes=None, new_followers=0)])
+        row = _all(conn, "instagram_account_daily", "day")[0]
+    assert row["reach"] == 0 and row["new_followers"] == 0
+    assert row["likes"] is None and row["views"] is None  # never asked, never returned: NULL
+
+
+@pytest.mark.parametrize("caption, stored", [
+    ("Fresh roast ☕️🔥 — ünïcødé 𝒻𝒶𝓃𝒸𝓎", "Fresh roast ☕️🔥 — ünïcødé 𝒻𝒶𝓃𝒸𝓎"),
+    ("x" * 20_000, "x" * 20_000),
+    ("nul\x00byte\x00s kept\x00 🎉", "nulbytes kept 🎉"),
+    ("tab\tnew\nline back\\slash", "tab\tnew\nline back\\slash"),
+])
+def test_captions_survive_the_copy_path(warehouse, caption, stored):
+    media = {"owner_id": "o", "media_id": "17900000000000001", "ig_user_id": "1", "caption": caption,
+             "children": [{"id": "2", "caption": "child\x00"}]}
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_media, [media])
+        row = _all(conn, "instagram_media", "media_id")[0]
+    assert row["caption"] == stored
+    assert row["children"] == [{"id": "2", "caption": "child"}]
+
+
+def test_repeated_key_in_one_batch_keeps_the_last(warehouse):
+    rows = [_daily(date(2026, 11, 1), reach=1), _daily(date(2026, 11, 1), reach=2)]
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_account_daily, rows)
+        assert [r["reach"] for r in _all(conn, "instagram_account_daily", "day")] == [2]
+
+
+def test_bad_rows_are_refused_before_anything_is_written(warehouse):
+    with pytest.raises(ValueError, match="unknown or database-managed columns.*bogus"):
+        with warehouse.transaction() as conn:
+            bulk_upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), bogus=1)])
+    with pytest.raises(ValueError, match="lack key columns.*day"):
+        with warehouse.transaction() as conn:
+            bulk_upsert(conn, schema.instagram_account_daily, [{"owner_id": "o", "ig_user_id": "1"}])
+
+
+def test_a_failed_transaction_leaves_the_old_rows(warehouse):
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=1)])
+    with pytest.raises(RuntimeError):
+        with warehouse.transaction() as conn:
+            warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=99)])
+            raise RuntimeError("crash between account writes")
+    with warehouse.transaction() as conn:
+        assert _all(conn, "instagram_account_daily", "day")[0]["reach"] == 1
+
+
+def test_intraday_rows_create_their_month_partition(warehouse):
+    captured = datetime(2031, 7, 15, 10, 30, tzinfo=UTC)
+    row = {"owner_id": "o", "ig_user_id": "1", "captured_at": captured, "followers_count": 10}
+    with warehouse.transaction() as conn:
+        assert "instagram_account_intraday_p2031_07" not in existing_partitions(
+            conn, "instagram_account_intraday").values()
+        warehouse.upsert(conn, schema.instagram_account_intraday, [row])
+        assert date(2031, 7, 1) in existing_partitions(conn, "instagram_account_intraday")
+        count = conn.execute(sa.text("SELECT count(*) FROM instagram_account_intraday_p2031_07")).scalar()
+    assert count == 1
+
+
+def test_retention_drops_old_partitions_and_creates_ahead(warehouse):
+    old = datetime(2030, 1, 10, tzinfo=UTC)
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_media_intraday,
+                         [{"owner_id": "o", "media_id": "m", "ig_user_id": "1", "captured_at": old, "reach": 1}])
+        report = maintain(conn, today=date(2031, 3, 5), keep_months=13)
+        months = existing_partitions(conn, "instagram_media_intraday")
+    assert "instagram_media_intraday_p2030_01" in report["dropped"]
+    assert date(2030, 1, 1) not in months
+    assert {date(2031, 3, 1), date(2031, 4, 1), date(2031, 5, 1), date(2031, 6, 1)} <= set(months)
+    with warehouse.transaction() as conn:
+        assert maintain(conn, today=date(2031, 3, 5), keep_months=13) == {"created": [], "dropped": []}
