@@ -10,13 +10,14 @@ are written, so a partial row never blanks other columns.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String, Table
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Connection
 
 from ig_pipeline.warehouse.partitions import ensure_partitions
@@ -55,11 +56,11 @@ def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequ
         raise ValueError(f"{table.name}: rows lack key columns {sorted(missing)}")
 
     # Last row wins for a repeated key (ON CONFLICT cannot touch one row twice in a statement).
-    unique = {tuple(row[k] for k in key): row for row in rows}
+    key_of = itemgetter(*key)
+    unique = {key_of(row): row for row in rows}
     if table in INTRADAY_TABLES:
         ensure_partitions(conn, table.name, {row["captured_at"] for row in unique.values()})
 
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
     temp = sql.Identifier(f"_upsert_{table.name}_{next(_temp_names)}")
     target = sql.Identifier(table.name)
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -68,15 +69,34 @@ def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequ
         cursor.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
                        .format(temp, cols, target))
         with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, cols)) as copy:
-            for row in unique.values():
-                copy.write_row([
-                    Jsonb(strip_nul(row[c])) if c in json_columns and row[c] is not None else strip_nul(row[c])
-                    for c in columns
-                ])
+            for values in _copy_values(table, columns, unique.values()):
+                copy.write_row(values)
         cursor.execute(_insert_statement(target, temp, columns, key))
         written = cursor.rowcount
         cursor.execute(sql.SQL("DROP TABLE {}").format(temp))
     return written
+
+
+def _copy_values(table: Table, columns: list[str], rows: Iterable[Mapping]) -> Iterator[Sequence]:
+    """Row values in column order; text cleaned of NUL, JSON wrapped. Hot path: touch only what needs it."""
+    get = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    text = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, (String, ARRAY))]
+    json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSONB)]
+    for row in rows:
+        values = get(row)
+        dirty = bool(json)
+        for i in text:
+            value = values[i]
+            if value.__class__ is str and "\x00" in value:
+                dirty = True
+                break
+        if dirty:
+            values = list(values)
+            for i in text:
+                values[i] = strip_nul(values[i])
+            for i in json:
+                values[i] = None if values[i] is None else Jsonb(strip_nul(values[i]))
+        yield values
 
 
 def _insert_statement(target: sql.Identifier, temp: sql.Identifier, columns: list[str], key: list[str]):

@@ -1,0 +1,88 @@
+"""Bulk upsert throughput vs raw COPY (issue 2).
+
+Upserts N instagram_media_intraday rows through the one bulk path (COPY into a temp table, then
+INSERT … ON CONFLICT into the partitioned, indexed table) and, in the same run, COPYs the same
+rows into an unindexed plain table. Prints rows/s for both and their ratio.
+
+    .venv/bin/python bench/load.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from psycopg import sql  # noqa: E402
+
+from bench._common import emit, scratch_database  # noqa: E402
+from ig_pipeline.warehouse import schema  # noqa: E402
+from ig_pipeline.warehouse.upsert import bulk_upsert  # noqa: E402
+
+METRICS = ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions")
+
+
+def make_rows(n: int) -> list[dict]:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    media_per_slot = 10
+    rows = []
+    for i in range(n):
+        slot, media = divmod(i, media_per_slot * 100)
+        row = {"owner_id": f"owner-{media % 37}", "media_id": f"1790000{media:010d}",
+               "ig_user_id": f"1784100{media // media_per_slot:010d}",
+               "captured_at": start + timedelta(minutes=30 * slot), "media_product_type": "FEED",
+               "like_count": i % 997, "comments_count": i % 89}
+        row.update({m: (i * (k + 3)) % 10_007 for k, m in enumerate(METRICS)})
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=100_000, help="rows per upsert transaction")
+    args = parser.parse_args()
+    rows = make_rows(args.rows)
+    columns = list(rows[0])
+
+    with scratch_database() as engine:
+        t0 = time.perf_counter()
+        written = 0
+        for i in range(0, len(rows), args.chunk):
+            with engine.begin() as conn:
+                written += bulk_upsert(conn, schema.instagram_media_intraday, rows[i:i + args.chunk])
+        upsert_s = time.perf_counter() - t0
+        assert written == len(rows), (written, len(rows))
+
+        with engine.begin() as conn:
+            cur = conn.connection.driver_connection.cursor()
+            cur.execute("CREATE TABLE plain_copy AS SELECT {} FROM instagram_media_intraday WITH NO DATA"
+                        .format(", ".join(columns)))
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), args.chunk):
+            with engine.begin() as conn:
+                cur = conn.connection.driver_connection.cursor()
+                cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+                with cur.copy(sql.SQL("COPY plain_copy ({}) FROM STDIN").format(cols)) as copy:
+                    for row in rows[i:i + args.chunk]:
+                        copy.write_row([row[c] for c in columns])
+        copy_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            unchanged = bulk_upsert(conn, schema.instagram_media_intraday, rows[: args.chunk])
+        rerun_s = time.perf_counter() - t0
+
+    upsert_rate, copy_rate = len(rows) / upsert_s, len(rows) / copy_s
+    print(f"upsert {len(rows):,} rows in {upsert_s:.1f}s; raw COPY in {copy_s:.1f}s; "
+          f"re-upsert of {args.chunk:,} identical rows wrote {unchanged} in {rerun_s:.1f}s")
+    emit({"rows": len(rows), "upsert_rows_per_s": round(upsert_rate), "copy_rows_per_s": round(copy_rate),
+          "ratio": round(upsert_rate / copy_rate, 3), "rerun_identical_rows_written": unchanged})
+
+
+if __name__ == "__main__":
+    main()
