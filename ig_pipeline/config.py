@@ -47,6 +47,9 @@ class Settings:
     oauth_public_url: str
     dagster_ui_url: str
     intraday_retention_months: int
+    restatement_days: int  # days before yesterday that the daily sync pulls again (Instagram restates 48 h)
+    backfill_days: int  # history loaded when an account connects
+    daily_batches: int  # account batches (runs) the daily sync is split into
     demo: bool
 
     @property
@@ -88,9 +91,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
         raise ConfigError(f"IG_GRAPH_VERSION must look like v24.0, got {version!r}")
 
-    retention = env.get("IG_INTRADAY_RETENTION_MONTHS", "13")
-    if not retention.isdigit() or int(retention) < 1:
-        raise ConfigError(f"IG_INTRADAY_RETENTION_MONTHS must be a positive integer, got {retention!r}")
+    def positive_int(name: str, default: int, maximum: int) -> int:
+        raw = env.get(name, str(default)).strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+            raise ConfigError(f"{name} must be a whole number from 1 to {maximum}, got {raw!r}")
+        return int(raw)
 
     keys = tuple(k.strip() for k in (secret("IG_TOKEN_KEYS", DEMO_TOKEN_KEY) or "").split(",") if k.strip())
     return Settings(
@@ -106,6 +111,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_verify_token=secret("IG_WEBHOOK_VERIFY_TOKEN", DEMO_WEBHOOK_VERIFY_TOKEN),
         oauth_public_url=env.get("IG_OAUTH_PUBLIC_URL", "http://127.0.0.1:8766").rstrip("/"),
         dagster_ui_url=env.get("IG_DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
-        intraday_retention_months=int(retention),
+        intraday_retention_months=positive_int("IG_INTRADAY_RETENTION_MONTHS", 13, 120),
+        restatement_days=positive_int("IG_RESTATEMENT_DAYS", 3, 29),
+        backfill_days=positive_int("IG_BACKFILL_DAYS", 30, 730),
+        daily_batches=positive_int("IG_DAILY_BATCHES", 1, 1000),
         demo=demo,
     )

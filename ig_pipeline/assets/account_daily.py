@@ -1,0 +1,56 @@
+"""instagram_account_daily: account insights per Pacific reporting day, range-aware.
+
+One run covers a range of days (single-run backfill policy); the client fetches time-series
+metrics in ≤29-day windows and per-day totals in batches, so a 90-day backfill is a handful of
+round trips per account, not 90 runs. Follower/following/media counts are a snapshot of *now*:
+they are stored only on the day that just ended (yesterday, Pacific), never under older days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import dagster as dg
+
+from ig_pipeline.assets.accounts import accounts_for_run
+from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.runner import run_sync
+from ig_pipeline.assets.selection import AccountSelection
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.graph import plans
+from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+KIND = "account_daily"
+TABLE = "instagram_account_daily"
+
+
+@dg.asset(
+    name=TABLE, partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
+    check_specs=[accounts_check_spec(TABLE)],
+)
+def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSelection,
+                            graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
+                            clock: PipelineClock) -> dg.MaterializeResult:
+    """Daily account insights (reach, views, interactions, taps by button, follows/unfollows, new
+    followers) for every active account, plus the follower/following/media count snapshot."""
+    now = clock.now()
+    today = pacific_day(now)
+    days = [date.fromisoformat(key) for key in context.partition_keys]
+    unfinished = [d for d in days if d >= today]
+    if unfinished:
+        raise dg.Failure(
+            f"{TABLE}: {unfinished[0]} is not over yet (today is {today} in Instagram's Pacific reporting "
+            "time); a day's insights can be loaded once it has ended. Nothing was written.")
+    yesterday = today - timedelta(days=1)
+    snapshot_day = yesterday if yesterday in days else None
+
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    summary = run_sync(
+        context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+        fetch=lambda client, account: plans.fetch_account_days(client, account, days, snapshot_day),
+    )
+    metadata = summary.metadata([TABLE]) | {"accounts_skipped": len(skipped), "days": len(days)}
+    return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])

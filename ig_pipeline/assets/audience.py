@@ -1,0 +1,52 @@
+"""Audience tables: follower/engaged/reached demographics and online followers by hour.
+
+Demographics are a snapshot of the last week / month (the API's ``timeframe``) and are stored
+under the day they were taken; online followers come per day for the last 30 days. Weekly is
+enough for both, so this asset is not partitioned and runs on a weekly schedule.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ig_pipeline.assets.accounts import accounts_for_run
+from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.runner import merge_results, run_sync
+from ig_pipeline.assets.selection import AccountSelection
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.graph import plans
+from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.partitions import pacific_day
+from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+KIND = "audience"
+DEMOGRAPHICS = "instagram_account_demographics"
+ONLINE = "instagram_online_followers"
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(DEMOGRAPHICS, kinds=KINDS, group_name=GROUP,
+                        description="Follower, engaged and reached audience by age, gender, country, city."),
+           dg.AssetSpec(ONLINE, kinds=KINDS, group_name=GROUP,
+                        description="Followers online per hour of the day, last 30 days.")],
+    pool=API_POOL, retry_policy=API_RETRY,
+    check_specs=[accounts_check_spec(DEMOGRAPHICS), accounts_check_spec(ONLINE)],
+    name="instagram_audience",
+)
+def instagram_audience(context: dg.AssetExecutionContext, config: AccountSelection, graph: InstagramGraphAPI,
+                       warehouse: PostgresWarehouse, clock: PipelineClock):
+    now = clock.now()
+    today = pacific_day(now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+
+    async def fetch(client, account):
+        demographics = await plans.fetch_demographics(client, account, today)
+        return merge_results(demographics, await plans.fetch_online_followers(client, account))
+
+    summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+                       fetch=fetch)
+    for table in (DEMOGRAPHICS, ONLINE):
+        key = dg.AssetKey(table)
+        yield dg.MaterializeResult(asset_key=key,
+                                   metadata=summary.metadata([table]) | {"accounts_skipped": len(skipped)},
+                                   check_results=[summary.accounts_check(key)])

@@ -1,0 +1,99 @@
+"""instagram_media_daily: each media's lifetime-to-date insights as of a day.
+
+Lifetime insights are a snapshot: the API only says what they are *now*. A partition can
+therefore be captured only on its own day or the morning after (the daily schedule runs just
+after Pacific midnight); asking for an older day is refused instead of storing today's numbers
+under a past date.
+
+Which media, under the freshness contract (graph.plans.due_for_refresh): posts younger than 30
+days every day (listed with their insights in one call), older posts about weekly so no post's
+numbers are more than 7 days old, none older than the two years the API keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+from sqlalchemy import text
+
+from ig_pipeline.assets.accounts import accounts_for_run
+from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.runner import merge_results, run_sync
+from ig_pipeline.assets.selection import AccountSelection
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.graph import plans
+from ig_pipeline.graph.models import MediaRef
+from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+KIND = "media_daily"
+TABLE = "instagram_media_daily"
+YOUNG = timedelta(days=30)
+HORIZON = timedelta(days=730)
+
+_KNOWN_MEDIA = text("""
+SELECT m.ig_user_id, m.media_id, m.media_type, m.media_product_type, m.posted_at, max(d.day) AS last_day
+FROM instagram_media m
+LEFT JOIN instagram_media_daily d ON d.media_id = m.media_id AND d.day < :day
+WHERE m.ig_user_id = ANY(:accounts) AND m.deleted_at IS NULL
+  AND m.media_product_type IS DISTINCT FROM 'STORY' AND m.posted_at >= :horizon AND m.posted_at < :young_since
+GROUP BY m.ig_user_id, m.media_id, m.media_type, m.media_product_type, m.posted_at
+""")
+
+
+def refusal(day: date, today: date) -> str | None:
+    """Why partition ``day`` cannot be captured today, or None when it can."""
+    if day > today:
+        return f"{TABLE}: {day} has not begun yet (today is {today}, Pacific)."
+    if day < today - timedelta(days=1):
+        return (f"{TABLE}: {day} is in the past. Media insights are lifetime totals the API only reports "
+                f"as of now ({today}); they cannot be reconstructed for {day}, and storing today's numbers "
+                "under that date would be wrong. Nothing was written. Materialize today's (or yesterday's) "
+                "partition instead.")
+    return None
+
+
+def due_media(conn, account_ids: list[str], day: date, now: datetime) -> dict[str, list[MediaRef]]:
+    """Older media due for a refresh on ``day``, per account."""
+    known: dict[str, list[tuple[MediaRef, date | None]]] = {}
+    for row in conn.execute(_KNOWN_MEDIA, {"accounts": account_ids, "day": day, "horizon": now - HORIZON,
+                                           "young_since": now - YOUNG}):
+        ref = MediaRef(row.media_id, row.media_type, row.media_product_type, row.posted_at)
+        known.setdefault(row.ig_user_id, []).append((ref, row.last_day))
+    return {account: plans.due_for_refresh(media, day) for account, media in known.items()}
+
+
+@dg.asset(
+    name=TABLE, partitions_def=daily_partitions, deps=["instagram_media"],
+    pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
+    check_specs=[accounts_check_spec(TABLE)],
+)
+def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSelection,
+                          graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
+                          clock: PipelineClock) -> dg.MaterializeResult:
+    """Lifetime insights per media as of the partition's day (young posts daily, older weekly).
+    Also refreshes the young media's metadata in instagram_media, which the same call returns."""
+    now = clock.now()
+    day = date.fromisoformat(context.partition_key)
+    reason = refusal(day, pacific_day(now))
+    if reason:
+        raise dg.Failure(description=reason)
+
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    with warehouse.transaction() as conn:
+        due = due_media(conn, [a.ig_user_id for a in accounts], day, now)
+
+    async def fetch(client, account):
+        recent = await plans.fetch_recent(client, account, since=now - YOUNG, day=day, captured_at=now)
+        older = due.get(account.ig_user_id, [])
+        if not older or not recent.ok:
+            return recent
+        return merge_results(recent, await plans.fetch_media_insights(client, account, older, day, now))
+
+    summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+                       fetch=fetch)
+    metadata = summary.metadata([TABLE, "instagram_media"]) | {
+        "accounts_skipped": len(skipped), "older_media_refreshed": sum(len(v) for v in due.values())}
+    return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])

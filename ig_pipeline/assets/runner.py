@@ -1,0 +1,151 @@
+"""Run one call plan for many accounts: fetch concurrently, write each account on its own.
+
+Each account's rows are written in one transaction together with its sync state, so a crash
+leaves either the old rows or the new ones for that account. One account's API failure never
+stops the others: it is recorded in instagram_sync_state and reported in the run's metadata
+and asset checks. A failure to *write* (the database) fails the run after every account was
+tried, so Dagster's retry policy can take over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import dagster as dg
+from sqlalchemy.engine import Connection
+
+from ig_pipeline.graph.errors import ErrorClass
+from ig_pipeline.graph.models import AccountRef, FetchResult
+from ig_pipeline.warehouse import schema
+from ig_pipeline.warehouse.sync_state import record_failure, record_success
+from ig_pipeline.warehouse.upsert import bulk_upsert
+
+log = logging.getLogger(__name__)
+
+TABLES = {table.name: table for table in schema.metadata.sorted_tables}
+WRITERS = 3  # concurrent account transactions; the engine pool holds 5
+
+Fetch = Callable[[object, AccountRef], Awaitable[FetchResult]]
+AfterWrite = Callable[[Connection, FetchResult], None]
+
+
+@dataclass
+class SyncSummary:
+    kind: str
+    rows: Counter = field(default_factory=Counter)
+    ok: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # ig_user_id -> "class (code): message"
+    write_errors: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+    round_trips: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def metadata(self, tables: list[str]) -> dict:
+        meta = {
+            "dagster/row_count": dg.MetadataValue.int(sum(self.rows[t] for t in tables)),
+            "accounts_ok": len(self.ok),
+            "accounts_failed": len(self.failed),
+            "api_calls": self.calls,
+            "api_round_trips": self.round_trips,
+        }
+        meta.update({f"rows_{t}": self.rows[t] for t in tables})
+        if self.failed:
+            meta["failed_accounts"] = dg.MetadataValue.md(
+                "\n".join(f"- `{acct}`: {reason}" for acct, reason in sorted(self.failed.items())[:200]))
+        if self.warnings:
+            meta["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in self.warnings[:50]))
+        return meta
+
+    def accounts_check(self, asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
+        """WARN when some accounts failed, ERROR when most did."""
+        total = len(self.ok) + len(self.failed)
+        most_failed = total > 0 and len(self.failed) * 2 > total
+        return dg.AssetCheckResult(
+            asset_key=asset_key, check_name="accounts_synced", passed=not self.failed,
+            severity=dg.AssetCheckSeverity.ERROR if most_failed else dg.AssetCheckSeverity.WARN,
+            metadata={"accounts_ok": len(self.ok), "accounts_failed": len(self.failed)},
+        )
+
+
+def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[AccountRef], graph, warehouse,
+             now: datetime, fetch: Fetch, after_write: AfterWrite | None = None) -> SyncSummary:
+    """Fetch ``accounts`` concurrently through ``fetch``, write each as it completes."""
+    summary = SyncSummary(kind)
+    run_id = context.run.run_id
+    total = len(accounts)
+    context.log.info(f"{kind}: {total} account(s)")
+
+    def persist(result: FetchResult) -> None:
+        account = result.account
+        with warehouse.transaction() as conn:
+            if result.ok:
+                for table, rows in result.rows.items():
+                    summary.rows[table] += bulk_upsert(conn, TABLES[table], rows)
+                if after_write:
+                    after_write(conn, result)
+                record_success(conn, ig_user_id=account.ig_user_id, owner_id=account.owner_id, kind=kind,
+                               now=now, run_id=run_id)
+            else:
+                error = result.error
+                record_failure(conn, ig_user_id=account.ig_user_id, owner_id=account.owner_id, kind=kind,
+                               now=now, run_id=run_id, error_class=str(error.error_class), code=error.code,
+                               message=error.message, retry_after_s=error.retry_after_s)
+                if error.error_class == ErrorClass.TOKEN_INVALID:
+                    _mark_needs_reauth(conn, account.ig_user_id, error.message)
+
+    async def one(client, account: AccountRef, limit: asyncio.Semaphore, writers: asyncio.Semaphore) -> None:
+        async with limit:
+            result = await fetch(client, account)
+        summary.calls += result.calls
+        summary.round_trips += result.round_trips
+        summary.warnings.extend(result.warnings)
+        async with writers:
+            try:
+                await asyncio.to_thread(persist, result)
+            except Exception as exc:  # the database, not the API: fail the run after all accounts
+                summary.write_errors[account.ig_user_id] = f"{type(exc).__name__}: {exc}"[:500]
+                return
+        if result.ok:
+            summary.ok.append(account.ig_user_id)
+        else:
+            e = result.error
+            summary.failed[account.ig_user_id] = f"{e.error_class} ({e.code}): {e.message}"
+        done = len(summary.ok) + len(summary.failed) + len(summary.write_errors)
+        if done == total or done % max(1, total // 10) == 0:
+            context.log.info(f"{kind}: {done}/{total} accounts done ({len(summary.failed)} failed)")
+
+    async def main() -> None:
+        limit, writers = asyncio.Semaphore(graph.concurrency), asyncio.Semaphore(WRITERS)
+        async with graph.client() as client:
+            await asyncio.gather(*(one(client, a, limit, writers) for a in accounts))
+
+    asyncio.run(main())
+    if summary.write_errors:
+        sample = "; ".join(f"{k}: {v}" for k, v in list(summary.write_errors.items())[:3])
+        raise dg.Failure(
+            description=f"{kind}: {len(summary.write_errors)} account(s) could not be written to the warehouse "
+                        f"({sample}). API data for them was not stored; the run can be retried.",
+            metadata={"accounts_not_written": len(summary.write_errors)},
+        )
+    return summary
+
+
+def _mark_needs_reauth(conn: Connection, ig_user_id: str, reason: str) -> None:
+    from ig_pipeline.web.connections import mark_needs_reauth
+
+    mark_needs_reauth(conn, ig_user_id, reason)
+
+
+def merge_results(first: FetchResult, second: FetchResult) -> FetchResult:
+    """Two call plans for one account as one result: rows joined, costs added, first error kept."""
+    rows = {table: list(rows) for table, rows in first.rows.items()}
+    for table, more in second.rows.items():
+        rows.setdefault(table, []).extend(more)
+    return FetchResult(account=first.account, rows=rows, error=first.error or second.error,
+                       warnings=first.warnings + second.warnings, calls=first.calls + second.calls,
+                       round_trips=first.round_trips + second.round_trips, media=first.media + second.media)

@@ -1,0 +1,1 @@
+"""Jobs, schedules and sensors that keep the warehouse current without anyone."""

@@ -1,0 +1,64 @@
+"""New connection → its history backfill. Light: one indexed query per tick, cursor = last seen.
+
+A connection counts as new when it connected after the cursor (the epoch at first) and has had
+no successful account_daily sync since it connected: so on a first deployment every existing
+account is backfilled once, and an account the demo (or a person) already backfilled is not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import dagster as dg
+from sqlalchemy import text
+
+from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job, range_tags
+from ig_pipeline.assets.selection import ACCOUNTS_TAG
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.config import load_settings
+from ig_pipeline.partitions import pacific_day
+from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+EPOCH = "1970-01-01T00:00:00+00:00"
+_NEW = text("""
+SELECT c.ig_user_id, c.connected_at FROM instagram_connection c
+WHERE c.status = 'active' AND c.connected_at > :cursor
+  AND NOT EXISTS (SELECT 1 FROM instagram_sync_state s WHERE s.ig_user_id = c.ig_user_id
+                  AND s.sync_kind = 'account_daily' AND s.last_success_at >= c.connected_at)
+ORDER BY c.connected_at LIMIT 200
+""")
+
+
+def backfill_requests(ig_user_id: str, today, backfill_days: int, stamp: str) -> list[dg.RunRequest]:
+    """The runs that load a new account's history (each tagged with that account only)."""
+    yesterday = today - timedelta(days=1)
+    start = (today - timedelta(days=backfill_days)).isoformat()
+    tags = {ACCOUNTS_TAG: ig_user_id}
+    return [
+        dg.RunRequest(run_key=f"backfill-daily-{ig_user_id}-{stamp}", job_name=account_daily_job.name,
+                      tags=tags | range_tags(start, yesterday.isoformat())),
+        dg.RunRequest(run_key=f"backfill-media-{ig_user_id}-{stamp}", job_name=media_job.name,
+                      tags=tags | range_tags(start, yesterday.isoformat())),
+        dg.RunRequest(run_key=f"backfill-insights-{ig_user_id}-{stamp}", job_name=media_daily_job.name,
+                      partition_key=yesterday.isoformat(), tags=tags),
+    ]
+
+
+@dg.sensor(jobs=[account_daily_job, media_job, media_daily_job], minimum_interval_seconds=30,
+           default_status=dg.DefaultSensorStatus.RUNNING)
+def new_connection_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse,
+                          clock: PipelineClock):
+    """When an account connects (or reconnects after a disconnect), backfill IG_BACKFILL_DAYS of history."""
+    cursor = context.cursor or EPOCH
+    with warehouse.transaction() as conn:
+        new = conn.execute(_NEW, {"cursor": datetime.fromisoformat(cursor)}).all()
+    if not new:
+        return dg.SkipReason("no new connections")
+    settings = load_settings()
+    today = pacific_day(clock.now())
+    requests = []
+    for row in new:
+        requests += backfill_requests(row.ig_user_id, today, settings.backfill_days,
+                                      row.connected_at.isoformat())
+    context.update_cursor(new[-1].connected_at.isoformat())
+    return dg.SensorResult(run_requests=requests)

@@ -1,0 +1,54 @@
+"""Daily upkeep: token lifecycle (refresh / flag for reconnection) and intraday partition retention."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import dagster as dg
+
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.config import load_settings
+from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.warehouse.partitions import maintain
+from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+
+@dg.op(description="Refresh Instagram-login tokens before they expire; flag Facebook tokens that need a reconnect.")
+def token_upkeep_op(context: dg.OpExecutionContext, graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
+                    clock: PipelineClock) -> dg.Output[dict]:
+    from ig_pipeline.web.crypto import TokenCipher
+    from ig_pipeline.web.upkeep import token_upkeep
+
+    settings = load_settings()
+    cipher = TokenCipher.from_settings(settings)
+
+    async def run() -> dict:
+        async with graph.client() as client:
+            with warehouse.transaction() as conn:
+                report = token_upkeep(conn, client, cipher, settings, clock.now())
+                return await report if inspect.isawaitable(report) else report
+
+    report = asyncio.run(run())
+    context.log.info(f"token upkeep: {report}")
+    return dg.Output(report, metadata={k: v for k, v in report.items() if isinstance(v, int | float | str)})
+
+
+@dg.op(description="Create the coming months' intraday partitions and drop those past retention.")
+def partition_upkeep_op(context: dg.OpExecutionContext, warehouse: PostgresWarehouse,
+                        clock: PipelineClock) -> dg.Output[dict]:
+    settings = load_settings()
+    with warehouse.transaction() as conn:
+        report = maintain(conn, clock.now().date(), settings.intraday_retention_months)
+    context.log.info(f"partitions created {report['created']}, dropped {report['dropped']}")
+    return dg.Output(report, metadata={"created": len(report["created"]), "dropped": len(report["dropped"])})
+
+
+@dg.job(description="Token lifecycle and partition retention.")
+def upkeep_job():
+    token_upkeep_op()
+    partition_upkeep_op()
+
+
+upkeep_schedule = dg.ScheduleDefinition(job=upkeep_job, cron_schedule="0 3 * * *", execution_timezone="UTC",
+                                        default_status=dg.DefaultScheduleStatus.RUNNING)
