@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import API_POOL, GROUP, KINDS, accounts_check_spec
 from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock

@@ -6,8 +6,14 @@ from datetime import timedelta
 
 import dagster as dg
 
-from ig_pipeline.automation.jobs import account_daily_job, audience_job, intraday_job, media_daily_job, range_tags
 from ig_pipeline.assets.selection import BATCH_TAG
+from ig_pipeline.automation.jobs import (
+    account_daily_job,
+    audience_job,
+    intraday_job,
+    media_daily_job,
+    range_tags,
+)
 from ig_pipeline.config import load_settings
 from ig_pipeline.partitions import intraday_key, pacific_day
 

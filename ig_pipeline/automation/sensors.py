@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import dagster as dg
 from sqlalchemy import text
 
-from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job, range_tags
 from ig_pipeline.assets.selection import ACCOUNTS_TAG
+from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job, range_tags
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.partitions import pacific_day
