@@ -16,6 +16,7 @@ from ig_pipeline.config import ConfigError, load_settings
 
 _COMMAND_MODULES = (
     "ig_pipeline.warehouse.commands",
+    "ig_pipeline.demo.run",
 )
 
 
@@ -27,7 +28,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from ig_pipeline.warehouse.database import WarehouseUnavailable
     from ig_pipeline.warehouse.migrate import SchemaTooNew
 
-    return (ConfigError, UserError, WarehouseUnavailable, SchemaTooNew)
+    return (ConfigError, UserError, WarehouseUnavailable, SchemaTooNew, OSError)
 
 
 def build_parser() -> argparse.ArgumentParser:

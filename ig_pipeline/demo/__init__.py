@@ -1,0 +1,1 @@
+"""`ig-pipeline demo`: the whole system on the simulator, on one machine, with one command."""

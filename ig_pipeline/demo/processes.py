@@ -1,0 +1,80 @@
+"""Child processes of the demo: start, wait until they answer, stop them all (no orphans)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def ensure_port_free(port: int, what: str, flag: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(f"port {port} ({what}) is already in use on 127.0.0.1; "
+                            f"stop what uses it or pick another port with {flag} PORT") from None
+
+
+@dataclass
+class Supervisor:
+    log_dir: Path
+    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child's lifetime
+        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # own process group: stop() reaches grandchildren
+        self.children.append((name, process))
+        return process
+
+    def wait_http(self, name: str, url: str, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        process = dict(self.children)[name]
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode}; see {self.log_dir / name}.log")
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{name} did not answer at {url} within {timeout_s:.0f}s; see {self.log_dir / name}.log")
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.children):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        for _name, process in reversed(self.children):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        self.children.clear()
+
+
+def cli_argv(*args: str) -> list[str]:
+    """Run another ig-pipeline command with this interpreter (works without the venv on PATH)."""
+    return [sys.executable, "-m", "ig_pipeline.cli", *args]
+
+
+def bin_argv(name: str, *args: str) -> list[str]:
+    """A console script installed next to this interpreter (dagster-webserver, dagster-daemon)."""
+    return [str(Path(sys.executable).with_name(name)), *args]

@@ -1,0 +1,174 @@
+"""The demo: embedded Postgres + simulator + OAuth handler + Dagster, wired and running.
+
+Long-running mode starts the Dagster webserver and daemon after the initial backfill and runs
+until Ctrl-C; ``--once`` stays headless: backfill, one daily sync and one intraday snapshot
+executed through Dagster (they appear in the UI of a later long-running demo), then a summary.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from ig_pipeline.config import load_settings
+from ig_pipeline.demo.connect import connect_through_dialog
+from ig_pipeline.demo.processes import Supervisor, bin_argv, cli_argv, ensure_port_free
+
+REPO = Path(__file__).resolve().parents[2]
+TABLES = ("instagram_connection", "instagram_account_daily", "instagram_media", "instagram_media_daily",
+          "instagram_account_intraday", "instagram_media_intraday", "instagram_account_demographics",
+          "instagram_online_followers", "instagram_sync_state")
+
+
+def add_commands(subparsers) -> None:
+    cmd = subparsers.add_parser("demo", help="run everything locally on the simulator")
+    cmd.add_argument("--once", action="store_true", help="headless: backfill, one daily sync, one snapshot, exit")
+    cmd.add_argument("--reset", action="store_true", help="start from an empty IG_DATA_DIR")
+    cmd.add_argument("--accounts", type=int, default=25, help="simulated Instagram accounts (default 25)")
+    cmd.add_argument("--days", type=int, default=30, help="days of history to backfill (default 30)")
+    cmd.add_argument("--seed", type=int, default=7)
+    cmd.add_argument("--simulator-port", type=int, default=8765)
+    cmd.add_argument("--oauth-port", type=int, default=8766)
+    cmd.add_argument("--dagster-port", type=int, default=3000)
+    cmd.set_defaults(func=run_demo)
+
+
+def say(message: str) -> None:
+    print(f"[demo] {message}", flush=True)
+
+
+def demo_environment(args, data_dir: Path) -> dict[str, str]:
+    oauth = f"http://127.0.0.1:{args.oauth_port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "DAGSTER_"))}
+    env.update({
+        "IG_DEMO": "1", "IG_DATA_DIR": str(data_dir),
+        "IG_GRAPH_URL": f"http://127.0.0.1:{args.simulator_port}",
+        "IG_OAUTH_PUBLIC_URL": oauth, "IG_REDIRECT_URI": f"{oauth}/instagram/callback",
+        "IG_DAGSTER_UI_URL": f"http://127.0.0.1:{args.dagster_port}",
+        "IG_BACKFILL_DAYS": str(args.days),
+    })
+    for name in ("IG_DATABASE_URL", "IG_ALERT_WEBHOOK_URL"):  # the only settings a demo user may bring
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    return env
+
+
+def run_demo(args) -> int:
+    from ig_pipeline.cli import UserError
+    from ig_pipeline.demo.processes import PortInUse
+
+    data_dir = load_settings().data_dir
+    if args.reset:
+        reset(data_dir)
+    try:
+        ensure_port_free(args.simulator_port, "simulator", "--simulator-port")
+        ensure_port_free(args.oauth_port, "OAuth handler", "--oauth-port")
+        if not args.once:
+            ensure_port_free(args.dagster_port, "Dagster UI", "--dagster-port")
+    except PortInUse as exc:
+        raise UserError(str(exc)) from None
+
+    env = demo_environment(args, data_dir)
+    os.environ.update(env)  # this process runs the backfill through Dagster with the same settings
+    supervisor = Supervisor(data_dir / "logs")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    started = time.monotonic()
+    try:
+        return _run(args, env, supervisor, data_dir, started)
+    except KeyboardInterrupt:
+        say("stopping…")
+        return 0
+    finally:
+        supervisor.stop()
+        from ig_pipeline.warehouse import embedded
+
+        if not os.environ.get("IG_DATABASE_URL") and embedded.stop(data_dir):
+            say("embedded Postgres stopped")
+
+
+def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> int:
+    from ig_pipeline.dagster_instance import dagster_environment
+    from ig_pipeline.warehouse.database import get_engine, warehouse_url
+    from ig_pipeline.warehouse.migrate import migrate
+    from ig_pipeline.warehouse.partitions import maintain
+
+    settings = load_settings()
+    say(f"data directory {data_dir}")
+    engine = get_engine(warehouse_url(settings))
+    migrate(engine)
+    with engine.begin() as conn:
+        maintain(conn, datetime.now(UTC).date(), settings.intraday_retention_months)
+    env.update(dagster_environment(settings))
+    os.environ.update(env)
+    say("warehouse migrated (embedded Postgres)" if not settings.database_url else "warehouse migrated")
+
+    sim_url, oauth_url = settings.graph_url, settings.oauth_public_url
+    supervisor.start("simulator", cli_argv("simulator", "--port", str(args.simulator_port), "--accounts",
+                                           str(args.accounts), "--seed", str(args.seed)), env)
+    supervisor.wait_http("simulator", f"{sim_url}/_sim/clock")
+    supervisor.start("oauth-server", cli_argv("oauth-server", "--port", str(args.oauth_port)), env)
+    supervisor.wait_http("oauth-server", f"{oauth_url}/healthz")
+    say(f"simulator at {sim_url} ({args.accounts} accounts), OAuth handler at {oauth_url}")
+
+    connected = connect_all(sim_url, settings)
+    say(f"connected {connected} Instagram account(s) through the OAuth flow")
+
+    from ig_pipeline.demo.backfill import backfill, daily_sync, intraday_snapshot, summary
+
+    backfill(args.days, say)
+    if args.once:
+        daily_sync(say)
+        intraday_snapshot(say)
+        print(summary(engine, sim_url, TABLES))
+        say(f"done in {time.monotonic() - started:.0f}s")
+        return 0
+
+    supervisor.start("dagster-webserver", bin_argv("dagster-webserver", "-w", "workspace.yaml", "-h",
+                                                   "127.0.0.1", "-p", str(args.dagster_port)), env, cwd=REPO)
+    supervisor.start("dagster-daemon", bin_argv("dagster-daemon", "run", "-w", "workspace.yaml"), env, cwd=REPO)
+    supervisor.wait_http("dagster-webserver", f"http://127.0.0.1:{args.dagster_port}/server_info", timeout_s=120)
+    from ig_pipeline.web.links import make_connect_link
+
+    print(f"""
+  Dagster UI        http://127.0.0.1:{args.dagster_port}   (assets, partitions, runs, schedules on)
+  Connect page      {make_connect_link("demo-visitor", settings)}
+  Simulator         {sim_url}/_sim/world
+  Warehouse (psql)  psql "{warehouse_url(settings).set(drivername='postgresql').render_as_string(False)}"
+  Logs              {data_dir / 'logs'}
+
+  Ctrl-C stops everything.
+""", flush=True)
+    while True:
+        for name, process in supervisor.children:
+            if process.poll() is not None:
+                say(f"{name} exited with code {process.returncode}; see {data_dir / 'logs' / name}.log")
+                return 1
+        time.sleep(1)
+
+
+def connect_all(sim_url: str, settings) -> int:
+    """One app user per simulated Facebook user, each connecting through the dialog."""
+    from ig_pipeline.web.links import make_connect_link
+
+    world = httpx.get(f"{sim_url}/_sim/world", timeout=30).json()
+    connected = 0
+    for index, user in enumerate(world["fb_users"]):
+        owner = f"demo-owner-{index + 1:02d}"
+        with httpx.Client(timeout=60) as http:
+            connect_through_dialog(http, make_connect_link(owner, settings), user["id"])
+        connected += sum(1 for page in user["pages"] if page.get("instagram_business_account"))
+    return connected
+
+
+def reset(data_dir: Path) -> None:
+    from ig_pipeline.warehouse import embedded
+
+    embedded.stop(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    say(f"reset: removed {data_dir}")
