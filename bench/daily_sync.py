@@ -1,0 +1,169 @@
+"""All-accounts daily sync and intraday snapshot at scale (issue 5).
+
+1,000 simulated accounts × ~100 posts, 100 ms added latency per request, simulator in its own
+process. Setup (connect accounts, list their media history) is not timed. Timed, each in a fresh
+worker process so its peak memory is its own: the daily sync exactly as the daily schedule
+requests it (account insights for yesterday + the restatement window; media list + lifetime
+insights snapshot), and one 30-minute intraday snapshot.
+
+    .venv/bin/python bench/daily_sync.py [--accounts 1000] [--media 100] [--latency-ms 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+
+from bench._common import emit, scratch_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker(args) -> None:
+    """Runs inside a child process: one phase through Dagster, prints its own figures as JSON."""
+    import dagster as dg
+
+    from ig_pipeline.automation.schedules import daily_sync_schedule
+    from ig_pipeline.clock import PipelineClock
+    from ig_pipeline.definitions import make_definitions
+    from ig_pipeline.graph.resource import InstagramGraphAPI
+    from ig_pipeline.partitions import intraday_key
+    from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+    now = datetime.fromisoformat(httpx.get(f"{args.sim}/_sim/clock").json()["now"])
+    defs = make_definitions({
+        "graph": InstagramGraphAPI(base_url=args.sim, instagram_base_url=args.sim, version="v24.0", app_secret=None),
+        "warehouse": PostgresWarehouse(database_url=args.db), "clock": PipelineClock(fixed_now=now.isoformat())})
+    started = time.perf_counter()
+    with dg.instance_for_test() as instance:
+        if args.worker == "media_history":
+            from ig_pipeline.automation.jobs import range_tags
+            from ig_pipeline.partitions import pacific_day
+
+            today = pacific_day(now)
+            runs = [("instagram_media_job", None, range_tags((today - timedelta(days=729)).isoformat(),
+                                                              (today - timedelta(days=1)).isoformat()))]
+        elif args.worker == "daily_sync":
+            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
+                                                repository_def=defs.get_repository_def())
+            runs = [(r.job_name, r.partition_key, r.tags)
+                    for r in daily_sync_schedule.evaluate_tick(context).run_requests]
+        else:
+            runs = [("instagram_intraday_job", intraday_key(now), {})]
+        failed = 0
+        for job, partition, tags in runs:
+            result = defs.get_job_def(job).execute_in_process(instance=instance, partition_key=partition,
+                                                              tags=tags, raise_on_error=False)
+            failed += sum(e.asset_materialization.metadata["accounts_failed"].value
+                          for e in result.get_asset_materialization_events())
+            if not result.success:
+                raise SystemExit(f"{job} failed")
+    print(json.dumps({"wall_s": time.perf_counter() - started, "accounts_failed": failed,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_worker(phase: str, sim: str, db: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--worker", phase, "--sim", sim, "--db", db],
+                         capture_output=True, text=True, cwd=ROOT, env=os.environ | {"IG_DEMO": "1"})
+    if out.returncode != 0:
+        raise SystemExit(f"{phase} worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+async def connect(sim: str, db: str) -> int:
+    """Connection rows with simulator-minted tokens (what the OAuth handler would store)."""
+    from ig_pipeline.config import load_settings
+    from ig_pipeline.warehouse import schema
+    from ig_pipeline.warehouse.database import get_engine
+    from ig_pipeline.warehouse.upsert import bulk_upsert
+    from ig_pipeline.web.crypto import TokenCipher
+
+    cipher = TokenCipher.from_settings(load_settings())
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=50)) as http:
+        world = (await http.get(f"{sim}/_sim/world")).json()
+        gate = asyncio.Semaphore(50)
+
+        async def mint(account):
+            async with gate:
+                response = await http.post(f"{sim}/_sim/tokens", json={"ig_user_id": account["id"]})
+                return account, response.json()["access_token"]
+
+        minted = await asyncio.gather(*(mint(a) for a in world["accounts"]))
+    rows = [{"ig_user_id": a["id"], "owner_id": f"owner-{i % 50}", "login_type": "facebook", "status": "active",
+             "token_encrypted": cipher.encrypt(token), "connected_at": datetime.now(UTC)}
+            for i, (a, token) in enumerate(minted)]
+    with get_engine(db).begin() as conn:
+        bulk_upsert(conn, schema.instagram_connection, rows)
+    return len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--media", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--worker")
+    parser.add_argument("--sim")
+    parser.add_argument("--db")
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+
+    os.environ["IG_DEMO"] = "1"
+    port = free_port()
+    sim_url = f"http://127.0.0.1:{port}"
+    sim = subprocess.Popen([sys.executable, "-m", "ig_pipeline.cli", "simulator", "--port", str(port),
+                            "--accounts", str(args.accounts), "--media", str(args.media),
+                            "--latency-ms", str(args.latency_ms), "--seed", "1"], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{sim_url}/_sim/clock", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        with scratch_database() as engine:
+            db = engine.url.render_as_string(hide_password=False)
+            connected = asyncio.run(connect(sim_url, db))
+            history = run_worker("media_history", sim_url, db)
+            httpx.delete(f"{sim_url}/_sim/requests")
+            daily = run_worker("daily_sync", sim_url, db)
+            calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
+            httpx.delete(f"{sim_url}/_sim/requests")
+            intraday = run_worker("intraday", sim_url, db)
+            intraday_calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
+    finally:
+        sim.terminate()
+        sim.wait(timeout=30)
+    print(f"setup: {connected} accounts connected, media history listed in {history['wall_s']:.0f}s")
+    emit({"accounts": connected, "latency_ms": args.latency_ms,
+          "daily_sync_wall_s": round(daily["wall_s"], 1), "daily_sync_peak_rss_mb": round(daily["peak_rss_mb"]),
+          "daily_sync_calls_per_account": round(calls["counted_calls"] / connected, 1),
+          "daily_sync_round_trips_per_account": round(calls["round_trips"] / connected, 1),
+          "daily_sync_accounts_failed": daily["accounts_failed"],
+          "intraday_wall_s": round(intraday["wall_s"], 1), "intraday_peak_rss_mb": round(intraday["peak_rss_mb"]),
+          "intraday_calls_per_account": round(intraday_calls["counted_calls"] / connected, 1)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Assets against the simulator over HTTP and a real Postgres."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from ig_pipeline.automation.jobs import range_tags
+from ig_pipeline.automation.schedules import daily_sync_schedule
+from ig_pipeline.partitions import intraday_key, pacific_day
+from ig_pipeline_tests.assets.truth import mismatches
+
+
+def _rows(env, sql: str, **params) -> list[dict]:
+    with env.warehouse.transaction() as conn:
+        return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+
+
+def _daily_rows(env, ig_user_id: str) -> dict[date, dict]:
+    return {r["day"]: r for r in _rows(env, "SELECT * FROM instagram_account_daily WHERE ig_user_id = :a",
+                                         a=ig_user_id)}
+
+
+def _meta(result, asset: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.to_user_string() == asset:
+            return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    raise AssertionError(f"no materialization of {asset}")
+
+
+def _run_daily_schedule(env, instance) -> None:
+    defs = env.defs()
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=env.now(),
+                                        repository_def=defs.get_repository_def())
+    for request in daily_sync_schedule.evaluate_tick(context).run_requests:
+        result = defs.get_job_def(request.job_name).execute_in_process(
+            instance=instance, tags=request.tags, partition_key=request.partition_key)
+        assert result.success
+
+
+@pytest.mark.slow
+def test_backfill_then_five_scheduled_days_match_the_truth(make_env):
+    env = make_env(accounts=20, seed=11, media=30)
+    today = pacific_day(env.now())
+    first, yesterday = today - timedelta(days=90), today - timedelta(days=1)
+    with dg.instance_for_test() as instance:
+        result = env.run("instagram_account_daily_job", tags=range_tags(first.isoformat(), yesterday.isoformat()),
+                         instance=instance)
+        meta = _meta(result, "instagram_account_daily")
+        assert meta["accounts_failed"] == 0 and meta["accounts_ok"] == 20
+        for _ in range(5):
+            env.advance(86400)
+            _run_daily_schedule(env, instance)
+
+    now = env.now()
+    last = pacific_day(now) - timedelta(days=1)
+    settled_until = pacific_day(now - timedelta(hours=48)) - timedelta(days=1)
+    problems = []
+    for account in env.accounts:
+        stored = _daily_rows(env, account)
+        assert len(stored) == (last - first).days + 1
+        problems += [f"{account} {p}" for p in mismatches(
+            stored, env.truth(account, first.isoformat(), settled_until.isoformat()),
+            skip={"followers_count", "follows_count", "media_count"},
+            new_followers_from=today - timedelta(days=30))]
+        problems += [f"{account} {p}" for p in mismatches(
+            stored, env.truth(account, (settled_until + timedelta(days=1)).isoformat(), last.isoformat(),
+                              as_served=True))]
+    assert problems == [], problems[:20]
+
+
+def test_snapshot_counts_only_on_the_day_just_ended(make_env):
+    env = make_env(accounts=2)
+    today = pacific_day(env.now())
+    env.run("instagram_account_daily_job",
+            tags=range_tags((today - timedelta(days=5)).isoformat(), (today - timedelta(days=1)).isoformat()))
+    rows = _rows(env, "SELECT day, followers_count FROM instagram_account_daily ORDER BY day")
+    with_counts = {r["day"] for r in rows if r["followers_count"] is not None}
+    assert with_counts == {today - timedelta(days=1)}
+
+
+def test_rerunning_a_partition_changes_nothing(make_env):
+    env = make_env(accounts=3)
+    day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
+    env.run("instagram_media_daily_job", partition_key=day)
+    env.run("instagram_account_daily_job", partition_key=day)
+    tables = ("instagram_media", "instagram_media_daily", "instagram_account_daily")
+    before = {t: _rows(env, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+    assert all(before[t] for t in tables)
+    second = env.run("instagram_media_daily_job", partition_key=day)
+    again = env.run("instagram_account_daily_job", partition_key=day)
+    assert _meta(second, "instagram_media_daily")["dagster/row_count"] == 0
+    assert _meta(again, "instagram_account_daily")["dagster/row_count"] == 0
+    assert {t: _rows(env, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables} == before
+
+
+def test_overlapping_runs_of_one_partition_leave_no_duplicates(make_env):
+    env = make_env(accounts=4)
+    day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(env.run("instagram_media_daily_job", partition_key=day))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors and all(r.success for r in results)
+    dupes = _rows(env, "SELECT media_id, day, count(*) FROM instagram_media_daily GROUP BY 1, 2 HAVING count(*) > 1")
+    assert dupes == []
+
+
+def test_failing_accounts_do_not_stop_the_others(make_env):
+    env = make_env(accounts=5)
+    expired, throttled = env.accounts[0], env.accounts[1]
+    env.fault(kind="token_expired", account=expired)
+    env.fault(kind="rate_limit_80002", account=throttled)
+    day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
+    result = env.run("instagram_account_daily_job", partition_key=day)
+    meta = _meta(result, "instagram_account_daily")
+    assert (meta["accounts_ok"], meta["accounts_failed"]) == (3, 2)
+    assert expired in meta["failed_accounts"] and throttled in meta["failed_accounts"]
+    check = result.get_asset_check_evaluations()[0]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+
+    state = {r["ig_user_id"]: r for r in _rows(env, "SELECT * FROM instagram_sync_state")}
+    assert state[expired]["last_error_class"] == "token_invalid" and state[expired]["consecutive_failures"] == 1
+    assert state[throttled]["last_error_class"] == "rate_limited" and state[throttled]["next_retry_at"]
+    assert all(state[a]["last_success_at"] for a in env.accounts[2:])
+    status = {r["ig_user_id"]: r["status"] for r in _rows(env, "SELECT ig_user_id, status FROM instagram_connection")}
+    assert status[expired] == "needs_reauth" and status[throttled] == "active"
+    assert len(_rows(env, "SELECT 1 FROM instagram_account_daily")) == 3
+
+
+def test_past_snapshot_partitions_are_refused(make_env):
+    env = make_env(accounts=1)
+    old_day = (pacific_day(env.now()) - timedelta(days=10)).isoformat()
+    result = env.run("instagram_media_daily_job", partition_key=old_day, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "cannot be reconstructed" in failure.step_failure_data.error.message + str(
+        failure.step_failure_data.user_failure_data)
+    old_window = intraday_key(env.now() - timedelta(hours=2))
+    result = env.run("instagram_intraday_job", partition_key=old_window, raise_on_error=False)
+    assert not result.success
+    assert _rows(env, "SELECT 1 FROM instagram_media_daily UNION ALL SELECT 1 FROM instagram_account_intraday") == []
+
+
+def test_intraday_snapshot_keeps_counts_and_stories(make_env):
+    env = make_env(accounts=3)
+    key = intraday_key(env.now())
+    result = env.run("instagram_intraday_job", partition_key=key)
+    assert _meta(result, "instagram_account_intraday")["accounts_ok"] == 3
+    counts = _rows(env, "SELECT * FROM instagram_account_intraday")
+    assert len(counts) == 3 and all(r["followers_count"] is not None for r in counts)
+    assert _rows(env, "SELECT 1 FROM instagram_media_intraday")
+    again = env.run("instagram_intraday_job", partition_key=key)
+    assert _meta(again, "instagram_account_intraday")["dagster/row_count"] == 0
+
+
+def test_media_no_longer_listed_is_marked_deleted_not_removed(make_env):
+    env = make_env(accounts=1)
+    day = pacific_day(env.now()) - timedelta(days=3)
+    env.run("instagram_media_job", tags=range_tags((day - timedelta(days=20)).isoformat(), day.isoformat()))
+    listed = _rows(env, "SELECT media_id, posted_at FROM instagram_media WHERE deleted_at IS NULL")
+    assert listed
+    ghost = dict(listed[0])
+    with env.warehouse.transaction() as conn:
+        conn.execute(sa.text("INSERT INTO instagram_media (media_id, owner_id, ig_user_id, posted_at, "
+                             "media_product_type) VALUES ('99999999999', 'owner-0', :a, :p, 'FEED')"),
+                     {"a": env.accounts[0], "p": ghost["posted_at"]})
+    env.run("instagram_media_job", tags=range_tags((day - timedelta(days=20)).isoformat(), day.isoformat()))
+    rows = {r["media_id"]: r for r in _rows(env, "SELECT media_id, deleted_at FROM instagram_media")}
+    assert rows["99999999999"]["deleted_at"] is not None
+    assert rows[ghost["media_id"]]["deleted_at"] is None
