@@ -1,0 +1,316 @@
+"""GraphClient: the one place that talks HTTP to the Graph API.
+
+- ``get`` (one call), ``batch`` (≤ ``batch_size`` calls per POST; ``null`` and transient or
+  rate-limited items are retried alone), ``paged`` (cursor paging: stop when ``paging.next`` is
+  absent, guard against repeated cursors and truncated pages).
+- Retries: TRANSIENT errors up to ``max_attempts`` with exponential backoff and jitter;
+  RATE_LIMITED waits for the governor's block when it is short (≤ ``max_wait_s``), otherwise
+  fails with ``retry_after_s``; TOKEN_INVALID, NO_DATA and BAD_REQUEST are never retried.
+- The governor is consulted before every call and fed every response's usage headers.
+- Tokens travel in the ``Authorization`` header (never in a URL httpx could print); batch
+  items carrying their own token put it in their relative_url, inside the POST body. Every
+  call carries a timestamped ``appsecret_proof`` when the app secret is known.
+
+Calls are metered per account (``Meter``) so every FetchResult says what it cost: one counted
+call per GET or batch item, plus one per media whose insights were expanded in a list
+(``insights.metric(...)`` nested in ``fields``), and one round trip per HTTP request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from ig_pipeline.graph.errors import ErrorClass, GraphError, classify, redact, transport_error
+from ig_pipeline.graph.governor import APP, Governor
+from ig_pipeline.graph.tokens import TokenEndpoints
+
+log = logging.getLogger(__name__)
+
+AUTH_PARAMS = frozenset({"access_token", "appsecret_proof", "appsecret_time"})
+APP_WIDE_CODES = frozenset({4})  # app-level limit: every account backs off
+MAX_PAGES = 200  # /media serves at most 10 000 items; at limit=100 that is 100 pages
+
+
+@dataclass
+class Meter:
+    calls: int = 0
+    round_trips: int = 0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One GET: a path relative to the version root and its query parameters. ``token`` (optional)
+    overrides the batch's token for this item."""
+
+    path: str
+    params: dict = field(default_factory=dict)
+    token: str | None = field(default=None, repr=False)
+
+    def query(self) -> dict[str, str]:
+        return {k: ",".join(v) if isinstance(v, list | tuple) else str(v) for k, v in self.params.items()
+                if v is not None}
+
+
+def nested_cost(call: Call, body) -> int:
+    """Counted calls beyond the request itself: each media whose insights came nested in a list."""
+    if "insights.metric(" not in str(call.params.get("fields", "")) or not isinstance(body, dict):
+        return 0
+    items = body.get("data") if isinstance(body.get("data"), list) else [body]
+    return sum(1 for item in items if isinstance(item, dict) and "insights" in item)
+
+
+class GraphClient(TokenEndpoints):
+    """Async context manager owning one ``httpx.AsyncClient``. Shared by all accounts of a run."""
+
+    def __init__(self, *, base_url: str, instagram_base_url: str, version: str, app_secret: str | None,
+                 timeout_s: float = 30.0, max_attempts: int = 3, batch_size: int = 50, concurrency: int = 32,
+                 backoff_base_s: float = 0.5, max_wait_s: float = 60.0,
+                 sleep: Callable[[float], Awaitable] | None = None, clock: Callable[[], float] | None = None,
+                 now: Callable[[], datetime] | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 rng: random.Random | None = None):
+        self.base_url, self.instagram_base_url = base_url.rstrip("/"), instagram_base_url.rstrip("/")
+        self.version = version
+        self._app_secret = app_secret or None
+        self.timeout_s, self.max_attempts, self.batch_size = timeout_s, max(1, max_attempts), min(batch_size, 50)
+        self.concurrency, self.backoff_base_s = concurrency, backoff_base_s
+        self._sleep = sleep or asyncio.sleep
+        self._now = now or (lambda: datetime.now(UTC))
+        self.governor = Governor(clock=clock or time.monotonic, sleep=self._sleep, max_wait_s=max_wait_s)
+        self._transport = transport
+        self._rng = rng or random.Random()
+        self._http: httpx.AsyncClient | None = None
+        # metric names the API rejected, per scope ("account" or a media product type): never asked again
+        self.rejected_metrics: dict[str, set[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"GraphClient(base_url={self.base_url!r}, version={self.version!r})"
+
+    async def __aenter__(self) -> GraphClient:
+        limits = httpx.Limits(max_connections=max(4, self.concurrency * 2),
+                              max_keepalive_connections=max(2, self.concurrency))
+        self._http = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, transport=self._transport)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def root(self, login_type: str = "facebook") -> str:
+        return self.instagram_base_url if login_type == "instagram" else self.base_url
+
+    # --- auth -----------------------------------------------------------------------------------
+
+    def proof(self, token: str) -> dict[str, str]:
+        """Timestamped appsecret_proof (graph-api.md §2.6), fresh per request; {} without a secret."""
+        if not self._app_secret or not token:
+            return {}
+        stamp = str(int(time.time()))
+        digest = hmac.new(self._app_secret.encode(), f"{token}|{stamp}".encode(), hashlib.sha256).hexdigest()
+        return {"appsecret_proof": digest, "appsecret_time": stamp}
+
+    def _redact(self, text: str, token: str | None = None) -> str:
+        return redact(text, (token, self._app_secret))
+
+    # --- single calls ---------------------------------------------------------------------------
+
+    async def get(self, call: Call, token: str | None, *, key: str = APP, meter: Meter | None = None,
+                  login_type: str = "facebook", versioned: bool = True, retry: bool = True,
+                  validate: Callable[[object], bool] | None = None):
+        """GET one call; the decoded JSON body, or GraphError after the retry policy gave up."""
+        root = self.root(login_type)
+        url = f"{root}/{self.version}/{call.path}" if versioned else f"{root}/{call.path}"
+        params = call.query() | (self.proof(token) if token else {})
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        what = f"GET /{call.path}"
+        return await self._with_retries(
+            lambda: self._http.get(url, params=params, headers=headers), call, key=key, meter=meter,
+            what=what, token=token, attempts=self.max_attempts if retry else 1, validate=validate)
+
+    async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], call: Call, *, key: str,
+                            meter: Meter | None, what: str, token: str | None, attempts: int,
+                            validate: Callable[[object], bool] | None = None, cost: int = 1):
+        meter = meter if meter is not None else Meter()
+        for attempt in range(1, attempts + 1):
+            await self.governor.before_call(key)
+            meter.round_trips += 1
+            meter.calls += cost
+            try:
+                response = await send()
+            except httpx.HTTPError as exc:
+                error = transport_error(exc, what)
+            else:
+                self.governor.observe(key, response.headers)
+                body = _decode(response)
+                well_formed = response.status_code == 200 and isinstance(body, dict | list) and "error" not in body
+                if well_formed and (validate is None or validate(body)):
+                    meter.calls += nested_cost(call, body)
+                    return body
+                error = (GraphError(ErrorClass.TRANSIENT, f"{what}: truncated or malformed response")
+                         if well_formed else classify(response.status_code, body))
+                error.message = self._redact(error.message, token)
+            if not await self._should_retry(error, key, attempt, attempts, what):
+                raise error
+        raise AssertionError("unreachable")
+
+    async def _should_retry(self, error: GraphError, key: str, attempt: int, attempts: int, what: str) -> bool:
+        if error.error_class == ErrorClass.RATE_LIMITED:
+            scope = APP if error.code in APP_WIDE_CODES else key
+            remaining = self.governor.blocked_for(scope)
+            if remaining <= 0 or (error.retry_after_s or 0) > remaining:
+                remaining = self.governor.block(scope, error.retry_after_s)
+            error.retry_after_s = remaining
+            log.info("%s: rate limited (code %s), blocked for %.0f s", what, error.code, remaining)
+            return attempt < attempts and remaining <= self.governor.max_wait_s
+        if error.error_class != ErrorClass.TRANSIENT or attempt >= attempts:
+            return False
+        delay = self.backoff_base_s * 2 ** (attempt - 1) * self._rng.uniform(0.5, 1.5)
+        log.info("%s: transient failure (%s), retry %d in %.2f s", what, error.message, attempt, delay)
+        await self._sleep(delay)
+        return True
+
+    # --- batch ----------------------------------------------------------------------------------
+
+    async def batch(self, calls: list[Call], token: str, *, key: str = APP, meter: Meter | None = None,
+                    login_type: str = "facebook") -> list:
+        """Each call's decoded body or GraphError, in order. ≤ batch_size items per POST; items that
+        come back null, transient or rate-limited are retried alone with the full retry policy."""
+        meter = meter if meter is not None else Meter()
+        results: list = [None] * len(calls)
+        for start in range(0, len(calls), self.batch_size):
+            chunk = list(range(start, min(start + self.batch_size, len(calls))))
+            try:
+                outcomes = await self._post_batch([calls[i] for i in chunk], token, key, meter, login_type)
+            except GraphError as error:
+                if error.error_class in (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED):
+                    for i in chunk:
+                        results[i] = error
+                    continue
+                outcomes = [None] * len(chunk)  # retry each alone
+            retry = [i for i, outcome in zip(chunk, outcomes, strict=True) if _retry_alone(outcome)]
+            for i, outcome in zip(chunk, outcomes, strict=True):
+                results[i] = outcome
+            if retry:
+                singles = await asyncio.gather(*(self._single(calls[i], token, key, meter, login_type)
+                                                 for i in retry))
+                for i, outcome in zip(retry, singles, strict=True):
+                    results[i] = outcome
+        return results
+
+    async def _single(self, call: Call, token: str, key: str, meter: Meter, login_type: str):
+        try:
+            return await self.get(call, call.token or token, key=key, meter=meter, login_type=login_type)
+        except GraphError as error:
+            return error
+
+    async def _post_batch(self, calls: list[Call], token: str, key: str, meter: Meter, login_type: str) -> list:
+        items = [{"method": "GET", "relative_url": self._relative_url(c, token)} for c in calls]
+        data = {"batch": json.dumps(items), "include_headers": "true"} | self.proof(token)
+        url = f"{self.root(login_type)}/{self.version}/"
+        body = await self._with_retries(
+            lambda: self._http.post(url, data=data, headers={"Authorization": f"Bearer {token}"}),
+            Call("batch"), key=key, meter=meter, what=f"POST batch of {len(calls)}", token=token,
+            attempts=self.max_attempts, validate=lambda b: isinstance(b, list) and len(b) == len(calls),
+            cost=len(calls))
+        outcomes = []
+        for call, item in zip(calls, body, strict=True):
+            outcome = self._item_outcome(item, key, call.token or token)
+            if isinstance(outcome, dict | list):
+                meter.calls += nested_cost(call, outcome)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _relative_url(self, call: Call, token: str) -> str:
+        query = call.query()
+        if call.token and call.token != token:
+            query |= {"access_token": call.token} | self.proof(call.token)
+        return f"{self.version}/{call.path}" + (f"?{urlencode(query)}" if query else "")
+
+    def _item_outcome(self, item, key: str, token: str):
+        """One batch element: body, GraphError, or None (did not complete)."""
+        if not isinstance(item, dict):
+            return None
+        headers = {h.get("name", "").lower(): h.get("value", "") for h in item.get("headers") or []
+                   if isinstance(h, dict)}
+        self.governor.observe(key, headers)
+        try:
+            body = json.loads(item.get("body") or "null")
+        except (TypeError, ValueError):
+            body = None
+        code = item.get("code")
+        if code == 200 and isinstance(body, dict | list) and "error" not in body:
+            return body
+        error = classify(code, body)
+        error.message = self._redact(error.message, token)
+        if error.error_class == ErrorClass.RATE_LIMITED:
+            self.governor.block(APP if error.code in APP_WIDE_CODES else key, error.retry_after_s)
+        return error
+
+    # --- paging ---------------------------------------------------------------------------------
+
+    async def paged(self, call: Call, token: str, *, key: str = APP, meter: Meter | None = None,
+                    login_type: str = "facebook", max_pages: int = MAX_PAGES) -> list[dict]:
+        """Every item of a cursor-paged edge. Follows ``paging.next`` (rebuilt on our own root, auth
+        re-added) until it is absent; a repeated cursor or ``max_pages`` ends the walk with a log line."""
+        items: list[dict] = []
+        seen: set[str] = set()
+        for _ in range(max_pages):
+            body = await self.get(call, token, key=key, meter=meter, login_type=login_type,
+                                  validate=_has_data_list)
+            items.extend(item for item in body["data"] if isinstance(item, dict))
+            following = next_call(body, call)
+            if following is None:
+                return items
+            marker = json.dumps(following.params, sort_keys=True)
+            if marker in seen:
+                log.warning("GET /%s: paging loops back to a page already read; stopping", call.path)
+                return items
+            seen.add(marker)
+            call = following
+        log.warning("GET /%s: stopped after %d pages", call.path, max_pages)
+        return items
+
+
+def next_call(body: dict, current: Call) -> Call | None:
+    """The Call for ``paging.next`` (path relative to the version root, auth params dropped), or None."""
+    paging = body.get("paging") if isinstance(body, dict) else None
+    url = paging.get("next") if isinstance(paging, dict) else None
+    if not isinstance(url, str) or not url:
+        return None
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and segments[0].startswith("v") and segments[0][1:].replace(".", "").isdigit():
+        segments = segments[1:]
+    params = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in AUTH_PARAMS}
+    return Call("/".join(segments) or current.path, params, current.token)
+
+
+def _has_data_list(body) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("data"), list)
+
+
+def _retry_alone(outcome) -> bool:
+    return outcome is None or (isinstance(outcome, GraphError)
+                               and outcome.error_class in (ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED))
+
+
+def _decode(response: httpx.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None

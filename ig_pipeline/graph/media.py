@@ -1,0 +1,110 @@
+"""Media calls and their rows: which fields and metrics to ask for, and per-media outcomes -> rows.
+
+Metric sets come from the catalog by product type (AD and unknown types read as FEED); a metric
+the API rejected is remembered per ``PRODUCT:MEDIA_TYPE`` scope (older FEED videos refuse
+``views`` while FEED images serve it, graph-api.md §5.3).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ig_pipeline.graph import catalog, transforms
+from ig_pipeline.graph.client import Call
+from ig_pipeline.graph.errors import ErrorClass, GraphError
+from ig_pipeline.graph.models import MediaRef
+from ig_pipeline.graph.session import AccountSession, InsightJob
+
+CHILD_FIELDS = "id,media_type,media_url,thumbnail_url"
+MEDIA_FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,timestamp,"
+                f"like_count,comments_count,is_comment_enabled,children{{{CHILD_FIELDS}}}")
+PAGE_SIZE = 100
+_BREAKDOWNS = {m.name: m.breakdown for m in catalog.MEDIA_METRICS if m.breakdown}
+_NESTABLE = frozenset({catalog.FEED, catalog.REELS})  # the product types /media lists
+
+
+def product_of(ref: MediaRef) -> str:
+    product = (ref.media_product_type or "").upper()
+    return product if product in catalog.ALL_PRODUCTS else catalog.FEED
+
+
+def scope_of(ref: MediaRef) -> str:
+    return f"{product_of(ref)}:{(ref.media_type or '').upper()}"
+
+
+def media_list_call(ig_user_id: str, since: datetime | None, until: datetime | None, *, fields: str,
+                    nested: list[str] | None = None) -> Call:
+    if nested:
+        fields = f"{fields},insights.metric({','.join(nested)})"
+    params = {"fields": fields, "limit": PAGE_SIZE, "since": int(since.timestamp()) if since else None,
+              "until": int(until.timestamp()) if until else None}
+    return Call(f"{ig_user_id}/media", params)
+
+
+def nested_metrics(session: AccountSession, on: date) -> list[str]:
+    """Metrics every listed product type serves (no breakdowns), minus any the API rejected anywhere:
+    safe to nest in a /media page, where one item refusing a metric fails the whole page."""
+    rejected = set().union(*session.client.rejected_metrics.values())
+    return [m.name for m in catalog.MEDIA_METRICS
+            if _NESTABLE <= m.products and not m.breakdown and m.requested_by_default
+            and m.available(session.client.version, on) and m.name not in rejected]
+
+
+def insights_call(media_id: str, metrics: list[str]) -> Call:
+    breakdowns = sorted({_BREAKDOWNS[m] for m in metrics if m in _BREAKDOWNS})
+    return Call(f"{media_id}/insights", {"metric": metrics, "breakdown": ",".join(breakdowns) or None})
+
+
+def media_jobs(session: AccountSession, refs: list[MediaRef], on: date,
+               skip: dict[str, set[str]] | None = None) -> list[InsightJob]:
+    """One insights job per media with its product type's metrics (minus ``skip[media_id]``)."""
+    skip = skip or {}
+    jobs = []
+    for ref in refs:
+        names = [m.name for m in catalog.media_metrics(product_of(ref), session.client.version, on)
+                 if m.name not in skip.get(ref.media_id, ())]
+        jobs.append(InsightJob(ref.media_id, scope_of(ref), names,
+                               lambda metrics, media_id=ref.media_id: insights_call(media_id, metrics)))
+    return jobs
+
+
+def split_outcomes(outcomes: dict, nested: dict[str, dict]) -> dict:
+    """Per-media outcomes with the insights that came nested in the list merged in."""
+    merged = dict(outcomes)
+    for media_id, insights in nested.items():
+        data = list(insights.get("data") or [])
+        outcome = merged.get(media_id)
+        if isinstance(outcome, dict):
+            merged[media_id] = {"data": data + list(outcome.get("data") or [])}
+        elif not (isinstance(outcome, GraphError) and outcome.error_class in (ErrorClass.TOKEN_INVALID,
+                                                                             ErrorClass.RATE_LIMITED)):
+            merged[media_id] = {"data": data}
+    return merged
+
+
+def insight_rows(session: AccountSession, refs: list[MediaRef], outcomes: dict, counts: dict[str, dict],
+                 extra: dict) -> tuple[list[dict], GraphError | None]:
+    """Rows for media with insights (``extra`` adds day/captured_at) and the account-level error, if
+    any: a token or rate-limit error, or every media failing transiently. NO_DATA media keep a row
+    with their like/comment counts when those are known."""
+    rows, failures = [], []
+    for ref in refs:
+        outcome = outcomes.get(ref.media_id)
+        known = counts.get(ref.media_id)
+        if isinstance(outcome, dict):
+            values = transforms.insight_columns(outcome, transforms.MEDIA_BY_NAME)
+            rows.append(transforms.media_insight_row(session.account, ref, values, known) | extra)
+            continue
+        if not isinstance(outcome, GraphError):
+            continue
+        if outcome.error_class in (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED):
+            return [], outcome
+        session.warn(f"media {ref.media_id} ({scope_of(ref)}): no insights: {outcome}")
+        if outcome.error_class == ErrorClass.NO_DATA:
+            if known:
+                rows.append(transforms.media_insight_row(session.account, ref, {}, known) | extra)
+        else:
+            failures.append(outcome)
+    if refs and failures and len(failures) == len(refs) and failures[0].error_class == ErrorClass.TRANSIENT:
+        return [], failures[0]
+    return rows, None

@@ -1,0 +1,296 @@
+"""Call plans: what to ask the Graph API for, per account, and the rows that come back.
+
+Each plan takes the shared GraphClient and one AccountRef and returns a FetchResult; API errors
+never escape (they go in ``.error``, partial no-data goes in ``.warnings``). Which calls each
+plan makes, and what they cost, is written down in docs/graph-client.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from ig_pipeline.graph import catalog, transforms
+from ig_pipeline.graph.client import Call, GraphClient
+from ig_pipeline.graph.errors import ErrorClass, GraphError, redact
+from ig_pipeline.graph.freshness import due_for_refresh
+from ig_pipeline.graph.media import (
+    MEDIA_FIELDS,
+    insight_rows,
+    media_jobs,
+    media_list_call,
+    nested_metrics,
+    split_outcomes,
+)
+from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
+from ig_pipeline.graph.session import AccountSession, InsightJob
+from ig_pipeline.partitions import pacific_day
+
+__all__ = ["due_for_refresh", "fetch_account_days", "fetch_demographics", "fetch_intraday",
+           "fetch_media_insights", "fetch_media_list", "fetch_online_followers", "fetch_recent", "run_accounts"]
+
+WINDOW_DAYS = 29  # a 30-day since/until span can fail (graph-api.md §4.5)
+ACCOUNT = "account"
+FATAL = (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT)
+
+# --- account days -------------------------------------------------------------------------------
+
+
+def _windows(days: list[date], today: date) -> list[tuple[date, date, bool]]:
+    """(first, last, follower_count allowed) windows of ≤29 consecutive days covering ``days``;
+    never mixing days inside follower_count's 30-day horizon with days outside it."""
+    horizon = today - timedelta(days=30)
+    windows: list[tuple[date, date, bool]] = []
+    for day in sorted(set(days)):
+        recent = horizon <= day < today
+        if windows:
+            first, last, flag = windows[-1]
+            if day == last + timedelta(days=1) and flag == recent and (day - first).days < WINDOW_DAYS:
+                windows[-1] = (first, day, flag)
+                continue
+        windows.append((day, day, recent))
+    return windows
+
+
+def _account_groups(client: GraphClient, on: date) -> tuple[list[str], dict[str | None, list[str]]]:
+    """(time_series metric names, {breakdown: total_value metric names}) from the catalog."""
+    series: list[str] = []
+    totals: dict[str | None, list[str]] = {}
+    for metric in catalog.account_metrics(client.version, on):
+        if metric.metric_type == "time_series":
+            series.append(metric.name)
+        else:
+            totals.setdefault(metric.breakdown, []).append(metric.name)
+    return series, totals
+
+
+def _insights_call(ig_user_id: str, metrics: list[str], first: date, last: date, **extra) -> Call:
+    since, until = transforms.day_bounds(first, last)
+    return Call(f"{ig_user_id}/insights", {"metric": metrics, "period": "day", "since": since, "until": until,
+                                           **extra})
+
+
+async def fetch_account_days(client: GraphClient, account: AccountRef, days: list[date],
+                             snapshot_day: date | None) -> FetchResult:
+    """instagram_account_daily rows, one per day: time series in ≤29-day windows, totals per day and
+    breakdown group, the count snapshot only on ``snapshot_day`` — all in batches of ≤50."""
+    session = AccountSession(client, account)
+    if not days:
+        return session.result({"instagram_account_daily": []})
+    fetched_at = client.now()
+    # the asset passes yesterday as snapshot_day, so "today" is known without trusting a clock
+    today = snapshot_day + timedelta(days=1) if snapshot_day else min(pacific_day(fetched_at),
+                                                                      max(days) + timedelta(days=1))
+    series, totals = _account_groups(client, today)
+    uid = account.ig_user_id
+    jobs = []
+    for first, last, recent in _windows(days, today):
+        names = [m for m in series if recent or transforms.ACCOUNT_BY_NAME[m].history_days is None]
+        jobs.append(InsightJob(("series", first), ACCOUNT, names,
+                               lambda m, f=first, la=last: _insights_call(uid, m, f, la)))
+    for day in sorted(set(days)):
+        for breakdown, names in totals.items():
+            extra = {"metric_type": "total_value"} | ({"breakdown": breakdown} if breakdown else {})
+            jobs.append(InsightJob(("total", day, breakdown), ACCOUNT, names,
+                                   lambda m, d=day, e=extra: _insights_call(uid, m, d, d, **e)))
+    snapshot, outcomes = await asyncio.gather(
+        _snapshot(session) if snapshot_day in days else _none(), session.insights(jobs))
+    if isinstance(snapshot, GraphError) and snapshot.error_class in FATAL:
+        return session.result(error=snapshot)
+    rows = {day: transforms.account_daily_row(account, day, fetched_at) for day in days}
+    for key, outcome in outcomes.items():
+        if isinstance(outcome, GraphError):
+            if outcome.error_class in FATAL:
+                return session.result(error=outcome)
+            session.warn(f"account {uid} {key[0]} {key[1]}: {outcome}")
+        elif key[0] == "series":
+            for day, values in transforms.time_series_by_day(outcome).items():
+                if day in rows:
+                    rows[day].update(values)
+        else:
+            rows[key[1]].update(transforms.insight_columns(outcome, transforms.ACCOUNT_BY_NAME))
+    if isinstance(snapshot, dict):
+        rows[snapshot_day].update(transforms.snapshot_counts(snapshot))
+    return session.result({"instagram_account_daily": list(rows.values())})
+
+
+async def _snapshot(session: AccountSession):
+    try:
+        return await session.get(Call(session.account.ig_user_id,
+                                      {"fields": ",".join(transforms.SNAPSHOT_FIELDS)}))
+    except GraphError as error:
+        session.warn(f"account {session.key} counts: {error}")
+        return error
+
+
+async def _none():
+    return None
+
+
+# --- media ----------------------------------------------------------------------------------------
+
+
+async def fetch_media_list(client: GraphClient, account: AccountRef, since: datetime | None,
+                           until: datetime | None) -> FetchResult:
+    """instagram_media rows (carousel children expanded in the same call) for media posted in
+    [since, until); ``.media`` lists them."""
+    session = AccountSession(client, account)
+    try:
+        items = await session.paged(media_list_call(account.ig_user_id, since, until, fields=MEDIA_FIELDS))
+    except GraphError as error:
+        return session.result(error=error)
+    seen_at = client.now()
+    rows, refs = _media_rows(account, items, seen_at, since, until)
+    return session.result({"instagram_media": rows}, media=refs)
+
+
+def _media_rows(account: AccountRef, items: list[dict], seen_at: datetime, since: datetime | None = None,
+                until: datetime | None = None) -> tuple[list[dict], list[MediaRef]]:
+    rows, refs = [], []
+    for item in items:
+        ref = transforms.media_ref(item)
+        if ref is None or (since and ref.posted_at < since) or (until and ref.posted_at >= until):
+            continue
+        rows.append(transforms.media_row(account, item, seen_at))
+        refs.append(ref)
+    return transforms.dedupe(rows, "media_id"), list({r.media_id: r for r in refs}.values())
+
+
+async def fetch_media_insights(client: GraphClient, account: AccountRef, media: list[MediaRef], day: date,
+                               captured_at: datetime) -> FetchResult:
+    """instagram_media_daily rows: lifetime insights as of ``captured_at`` attributed to ``day``, one
+    batch item per media with the metric set of its product type."""
+    session = AccountSession(client, account)
+    outcomes = await session.insights(media_jobs(session, media, captured_at.date()))
+    rows, error = insight_rows(session, media, outcomes, {}, {"day": day, "captured_at": captured_at})
+    return session.result({"instagram_media_daily": rows}, error=error, media=media)
+
+
+async def fetch_recent(client: GraphClient, account: AccountRef, since: datetime, day: date,
+                       captured_at: datetime) -> FetchResult:
+    """The steady-state path: media posted since ``since`` listed with the insights every product type
+    shares nested in the same call (``insights.metric(...)``), then the type-specific metrics in one
+    batch. If a page with nested insights fails (one item rejecting a metric fails the page), the
+    list is fetched plainly and every media's insights come from per-item batch calls."""
+    session = AccountSession(client, account)
+    on = captured_at.date()
+    shared = nested_metrics(session, on)
+    nested: dict[str, dict] = {}
+    try:
+        items = await session.paged(media_list_call(account.ig_user_id, since, None, fields=MEDIA_FIELDS,
+                                                    nested=shared))
+        nested = {str(i.get("id")): i["insights"] for i in items if isinstance(i.get("insights"), dict)}
+    except GraphError as error:
+        if error.error_class in (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED):
+            return session.result(error=error)
+        session.warn(f"nested insights failed ({error}); falling back to per-media calls")
+        try:
+            items = await session.paged(media_list_call(account.ig_user_id, since, None, fields=MEDIA_FIELDS))
+        except GraphError as second:
+            return session.result(error=second)
+    seen_at = client.now()
+    media_rows, refs = _media_rows(account, items, seen_at, since)
+    counts = {row["media_id"]: row for row in media_rows}
+    skip = {ref.media_id: set(shared) for ref in refs if ref.media_id in nested}
+    outcomes = await session.insights(media_jobs(session, refs, on, skip=skip))
+    outcomes = split_outcomes(outcomes, nested)
+    rows, error = insight_rows(session, refs, outcomes, counts, {"day": day, "captured_at": captured_at})
+    return session.result({"instagram_media": media_rows, "instagram_media_daily": rows}, error=error,
+                          media=refs)
+
+
+async def fetch_intraday(client: GraphClient, account: AccountRef, captured_at: datetime,
+                         recent_n: int = 10) -> FetchResult:
+    """The 30-minute snapshot in two round trips: (1) one batch with the count snapshot, the latest
+    ``recent_n`` posts and the live stories; (2) one batch of per-media insights."""
+    session = AccountSession(client, account)
+    uid = account.ig_user_id
+    node, posts, stories = await session.batch([
+        Call(uid, {"fields": ",".join(transforms.SNAPSHOT_FIELDS)}),
+        Call(f"{uid}/media", {"fields": MEDIA_FIELDS, "limit": recent_n}),
+        Call(f"{uid}/stories", {"fields": MEDIA_FIELDS, "limit": 100}),
+    ])
+    for outcome in (node, posts, stories):
+        if isinstance(outcome, GraphError):
+            return session.result(error=outcome)
+    story_items = list(stories.get("data") or [])
+    if (stories.get("paging") or {}).get("next"):
+        try:
+            story_items = await session.paged(Call(f"{uid}/stories", {"fields": MEDIA_FIELDS, "limit": 100}))
+        except GraphError as error:
+            return session.result(error=error)
+    seen_at = client.now()
+    items = list(posts.get("data") or [])[:recent_n] + story_items
+    media_rows, refs = _media_rows(account, items, seen_at)
+    outcomes = await session.insights(media_jobs(session, refs, captured_at.date()))
+    counts = {row["media_id"]: row for row in media_rows}
+    rows, error = insight_rows(session, refs, outcomes, counts, {"captured_at": captured_at})
+    account_row = {"owner_id": account.owner_id, "ig_user_id": uid, "captured_at": captured_at,
+                   **transforms.snapshot_counts(node)}
+    return session.result({"instagram_account_intraday": [account_row], "instagram_media_intraday": rows,
+                           "instagram_media": media_rows}, error=error, media=refs)
+
+
+# --- audience ------------------------------------------------------------------------------------
+
+
+async def fetch_demographics(client: GraphClient, account: AccountRef, day: date) -> FetchResult:
+    """instagram_account_demographics rows: one call per (timeframe, breakdown) with all three
+    demographic metrics, in one batch. Under 100 followers/engagements the API returns nothing."""
+    session = AccountSession(client, account)
+    names = [m.name for m in catalog.DEMOGRAPHIC_METRICS if m.available(client.version, day)]
+    specs = [(tf, bd) for tf in catalog.DEMOGRAPHIC_TIMEFRAMES for bd in catalog.DEMOGRAPHIC_BREAKDOWNS]
+    jobs = [InsightJob((tf, bd), ACCOUNT, names, lambda m, tf=tf, bd=bd: Call(
+        f"{account.ig_user_id}/insights", {"metric": m, "period": "lifetime", "metric_type": "total_value",
+                                           "timeframe": tf, "breakdown": bd})) for tf, bd in specs]
+    outcomes = await session.insights(jobs)
+    rows = []
+    for (timeframe, breakdown), outcome in outcomes.items():
+        if isinstance(outcome, GraphError):
+            if outcome.error_class in FATAL:
+                return session.result(error=outcome)
+            session.warn(f"demographics {timeframe}/{breakdown}: {outcome}")
+            continue
+        rows.extend(transforms.demographic_rows(account, outcome, day, timeframe, breakdown))
+    return session.result({"instagram_account_demographics": rows})
+
+
+async def fetch_online_followers(client: GraphClient, account: AccountRef) -> FetchResult:
+    """instagram_online_followers rows for the last 29 days (one call; the API keeps 30)."""
+    session = AccountSession(client, account)
+    today = pacific_day(client.now())
+    since, until = transforms.day_bounds(today - timedelta(days=WINDOW_DAYS), today - timedelta(days=1))
+    call = Call(f"{account.ig_user_id}/insights", {"metric": catalog.ONLINE_FOLLOWERS.name, "period": "lifetime",
+                                                   "since": since, "until": until})
+    try:
+        body = await session.get(call)
+    except GraphError as error:
+        if error.error_class in FATAL:
+            return session.result(error=error)
+        session.warn(f"online_followers: {error}")
+        body = {"data": []}
+    rows = transforms.dedupe(transforms.online_follower_rows(account, body), "day", "hour")
+    return session.result({"instagram_online_followers": rows})
+
+
+# --- many accounts -------------------------------------------------------------------------------
+
+
+async def run_accounts(accounts: list[AccountRef], fn: Callable[[AccountRef], Awaitable[FetchResult]],
+                       concurrency: int) -> list[FetchResult]:
+    """``fn`` for every account, at most ``concurrency`` at a time, results in input order. An
+    unexpected exception becomes that account's error; the others carry on."""
+    limit = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(account: AccountRef) -> FetchResult:
+        async with limit:
+            try:
+                return await fn(account)
+            except GraphError as error:
+                return FetchResult(account=account, error=error)
+            except Exception as exc:  # a bug must not stop the other accounts
+                message = redact(f"internal error: {type(exc).__name__}: {exc}", (account.token,))
+                return FetchResult(account=account, error=GraphError(ErrorClass.BAD_REQUEST, message))
+
+    return list(await asyncio.gather(*(one(a) for a in accounts)))

@@ -1,0 +1,61 @@
+"""OAuth and token endpoints (graph-api.md §2), mixed into GraphClient for the OAuth handler and
+token upkeep. Code exchanges are never retried: a code works once, so a retry after a timeout
+would only earn a "code already used" error. Results are returned as the API sends them (they
+contain tokens: callers store them encrypted and never log them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ig_pipeline.graph.client import Call
+
+
+class TokenEndpoints:
+    async def exchange_code(self, code: str, redirect_uri: str, app_id: str, app_secret: str) -> dict:
+        """Facebook Login: authorization code -> short-lived user token."""
+        return await self.get(_call("oauth/access_token", client_id=app_id, redirect_uri=redirect_uri,
+                                    client_secret=app_secret, code=code), None, retry=False)
+
+    async def exchange_long_lived(self, token: str, app_id: str, app_secret: str) -> dict:
+        """Short-lived user token -> long-lived (~60 days; a different string)."""
+        return await self.get(_call("oauth/access_token", grant_type="fb_exchange_token", client_id=app_id,
+                                    client_secret=app_secret, fb_exchange_token=token), None)
+
+    async def debug_token(self, token: str, app_id: str, app_secret: str) -> dict:
+        """The ``data`` object of /debug_token (expiry, data-access expiry, scopes, granular scopes).
+        A bad inspected token is not an exception: ``is_valid`` is false and ``error`` is inside."""
+        body = await self.get(_call("debug_token", input_token=token, access_token=f"{app_id}|{app_secret}"), None)
+        return body.get("data") or {}
+
+    async def pages(self, user_token: str) -> list[dict]:
+        """Every Page the user granted, with its Page token and linked IG account (all pages of results)."""
+        return await self.paged(_call("me/accounts", fields="id,name,access_token,category,tasks,"
+                                      "instagram_business_account", limit=100), user_token)
+
+    async def page_instagram_account(self, page_id: str, token: str) -> str | None:
+        """The IG professional account id linked to a Page, or None."""
+        body = await self.get(_call(page_id, fields="instagram_business_account"), token)
+        linked = body.get("instagram_business_account")
+        return str(linked["id"]) if isinstance(linked, dict) and linked.get("id") is not None else None
+
+    async def ig_user(self, ig_user_id: str, token: str, fields: str | list[str],
+                      login_type: str = "facebook") -> dict:
+        """The IG user node (``me`` works for Instagram Login tokens)."""
+        return await self.get(_call(ig_user_id, fields=fields), token, login_type=login_type)
+
+    async def ig_exchange_token(self, token: str, app_secret: str) -> dict:
+        """Instagram Login: short-lived -> long-lived token (unversioned path on graph.instagram.com)."""
+        return await self.get(_call("access_token", grant_type="ig_exchange_token", client_secret=app_secret,
+                                    access_token=token), None, login_type="instagram", versioned=False)
+
+    async def ig_refresh_token(self, token: str) -> dict:
+        """Instagram Login: refresh a long-lived token (≥ 24 h old, not expired) for 60 more days."""
+        return await self.get(_call("refresh_access_token", grant_type="ig_refresh_token", access_token=token),
+                              None, login_type="instagram", versioned=False)
+
+
+def _call(path: str, **params) -> Call:
+    from ig_pipeline.graph.client import Call
+
+    return Call(path, params)
