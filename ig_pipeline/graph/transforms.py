@@ -40,7 +40,10 @@ def number(value) -> int | float | None:
 def parse_time(value) -> datetime | None:
     """ISO-8601 with '+0000' / 'Z' / '+00:00', or Unix seconds, as tz-aware UTC."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str) or not value:
         return None
     text = value.strip().replace("Z", "+00:00")
