@@ -91,6 +91,8 @@ def insight_rows(session: AccountSession, refs: list[MediaRef], outcomes: dict, 
     for ref in refs:
         outcome = outcomes.get(ref.media_id)
         known = counts.get(ref.media_id)
+        known = known if known and (known.get("like_count") is not None or known.get("comments_count") is not None) \
+            else None
         if isinstance(outcome, dict):
             values = transforms.insight_columns(outcome, transforms.MEDIA_BY_NAME)
             rows.append(transforms.media_insight_row(session.account, ref, values, known) | extra)

@@ -94,10 +94,13 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
             extra = {"metric_type": "total_value"} | ({"breakdown": breakdown} if breakdown else {})
             jobs.append(InsightJob(("total", day, breakdown), ACCOUNT, names,
                                    lambda m, d=day, e=extra: _insights_call(uid, m, d, d, **e)))
-    snapshot, outcomes = await asyncio.gather(
-        _snapshot(session) if snapshot_day in days else _none(), session.insights(jobs))
-    if isinstance(snapshot, GraphError) and snapshot.error_class in FATAL:
-        return session.result(error=snapshot)
+    node = [Call(uid, {"fields": ",".join(transforms.SNAPSHOT_FIELDS)})] if snapshot_day in days else []
+    outcomes, node_outcomes = await session.insights(jobs, extra=node)
+    snapshot = node_outcomes[0] if node_outcomes else None
+    if isinstance(snapshot, GraphError):
+        if snapshot.error_class in FATAL:
+            return session.result(error=snapshot)
+        session.warn(f"account {uid} counts: {snapshot}")
     rows = {day: transforms.account_daily_row(account, day, fetched_at) for day in days}
     for key, outcome in outcomes.items():
         if isinstance(outcome, GraphError):
@@ -113,19 +116,6 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
     if isinstance(snapshot, dict):
         rows[snapshot_day].update(transforms.snapshot_counts(snapshot))
     return session.result({"instagram_account_daily": list(rows.values())})
-
-
-async def _snapshot(session: AccountSession):
-    try:
-        return await session.get(Call(session.account.ig_user_id,
-                                      {"fields": ",".join(transforms.SNAPSHOT_FIELDS)}))
-    except GraphError as error:
-        session.warn(f"account {session.key} counts: {error}")
-        return error
-
-
-async def _none():
-    return None
 
 
 # --- media ----------------------------------------------------------------------------------------
@@ -162,7 +152,7 @@ async def fetch_media_insights(client: GraphClient, account: AccountRef, media: 
     """instagram_media_daily rows: lifetime insights as of ``captured_at`` attributed to ``day``, one
     batch item per media with the metric set of its product type."""
     session = AccountSession(client, account)
-    outcomes = await session.insights(media_jobs(session, media, captured_at.date()))
+    outcomes, _ = await session.insights(media_jobs(session, media, captured_at.date()))
     rows, error = insight_rows(session, media, outcomes, {}, {"day": day, "captured_at": captured_at})
     return session.result({"instagram_media_daily": rows}, error=error, media=media)
 
@@ -193,7 +183,7 @@ async def fetch_recent(client: GraphClient, account: AccountRef, since: datetime
     media_rows, refs = _media_rows(account, items, seen_at, since)
     counts = {row["media_id"]: row for row in media_rows}
     skip = {ref.media_id: set(shared) for ref in refs if ref.media_id in nested}
-    outcomes = await session.insights(media_jobs(session, refs, on, skip=skip))
+    outcomes, _ = await session.insights(media_jobs(session, refs, on, skip=skip))
     outcomes = split_outcomes(outcomes, nested)
     rows, error = insight_rows(session, refs, outcomes, counts, {"day": day, "captured_at": captured_at})
     return session.result({"instagram_media": media_rows, "instagram_media_daily": rows}, error=error,
@@ -223,7 +213,7 @@ async def fetch_intraday(client: GraphClient, account: AccountRef, captured_at: 
     seen_at = client.now()
     items = list(posts.get("data") or [])[:recent_n] + story_items
     media_rows, refs = _media_rows(account, items, seen_at)
-    outcomes = await session.insights(media_jobs(session, refs, captured_at.date()))
+    outcomes, _ = await session.insights(media_jobs(session, refs, captured_at.date()))
     counts = {row["media_id"]: row for row in media_rows}
     rows, error = insight_rows(session, refs, outcomes, counts, {"captured_at": captured_at})
     account_row = {"owner_id": account.owner_id, "ig_user_id": uid, "captured_at": captured_at,
@@ -244,7 +234,7 @@ async def fetch_demographics(client: GraphClient, account: AccountRef, day: date
     jobs = [InsightJob((tf, bd), ACCOUNT, names, lambda m, tf=tf, bd=bd: Call(
         f"{account.ig_user_id}/insights", {"metric": m, "period": "lifetime", "metric_type": "total_value",
                                            "timeframe": tf, "breakdown": bd})) for tf, bd in specs]
-    outcomes = await session.insights(jobs)
+    outcomes, _ = await session.insights(jobs)
     rows = []
     for (timeframe, breakdown), outcome in outcomes.items():
         if isinstance(outcome, GraphError):

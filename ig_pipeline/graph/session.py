@@ -68,19 +68,21 @@ class AccountSession:
         rejected = self.client.rejected_metrics.get(scope, set())
         return [m for m in metrics if m not in rejected]
 
-    async def insights(self, jobs: list[InsightJob]) -> dict[object, dict | GraphError]:
-        """Run insight jobs in batches; each key's merged body ``{"data": [...]}`` or its GraphError."""
+    async def insights(self, jobs: list[InsightJob], extra: list[Call] = ()) -> tuple[dict, list]:
+        """Run insight jobs in batches: ({key: merged body ``{"data": [...]}`` or GraphError}, the
+        outcomes of ``extra`` plain calls, which ride along in the first batch)."""
         results: dict[object, dict | GraphError] = {}
         parts: dict[object, list[dict]] = {}
         pending = [InsightJob(j.key, j.scope, self.allowed(j.scope, j.metrics), j.build) for j in jobs]
+        extra_outcomes: list = []
         for _ in range(MAX_ROUNDS):
             for job in pending:
                 parts.setdefault(job.key, [])  # every key answers, even with all its metrics dropped
             pending = [job for job in pending if job.metrics]
-            if not pending:
+            if not pending and not extra:
                 break
-            calls = [job.build(job.metrics) for job in pending]
-            outcomes = await self.batch(calls)
+            outcomes = await self.batch(list(extra) + [job.build(job.metrics) for job in pending])
+            extra_outcomes, outcomes, extra = outcomes[:len(extra)], outcomes[len(extra):], []
             retry: list[InsightJob] = []
             for job, outcome in zip(pending, outcomes, strict=True):
                 if not isinstance(outcome, GraphError):
@@ -94,7 +96,7 @@ class AccountSession:
         for key, data in parts.items():
             if key not in results or (data and results[key].error_class == ErrorClass.NO_DATA):
                 results[key] = {"data": data}
-        return results
+        return results, extra_outcomes
 
     def _after_rejection(self, job: InsightJob, error: GraphError) -> list[InsightJob]:
         named = rejected_metrics(error.message, job.metrics)
