@@ -152,3 +152,9 @@ def test_client_repr_has_no_secret():
     fake = FakeGraph(lambda path, params: (200, {}))
     client = fake.client(app_secret="app-secret-xyz")
     assert "app-secret-xyz" not in repr(client) and "app-secret-xyz" not in str(vars(client).get("base_url"))
+
+
+def test_raised_errors_carry_no_httpx_context():
+    fake = FakeGraph(lambda path, params: httpx.ConnectError(f"reset https://graph.test/v24.0/1?access_token={TOKEN}"))
+    result, _ = run(get(fake, Call("1")))
+    assert result.__context__ is None and result.__cause__ is None
