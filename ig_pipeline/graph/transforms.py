@@ -67,6 +67,14 @@ def day_bounds(first: date, last: date) -> tuple[int, int]:
     return int(day_start(first).timestamp()), int(day_end(last).timestamp())
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _get(value, key):
+    return value.get(key) if isinstance(value, dict) else None
+
+
 def _id(value) -> str | None:
     return None if value is None else str(value)
 
@@ -79,21 +87,21 @@ def _upper(value) -> str:
 
 def _entries(body) -> list[dict]:
     data = body.get("data") if isinstance(body, dict) else body
-    return [entry for entry in data or [] if isinstance(entry, dict) and entry.get("name")]
+    return [entry for entry in _list(data) if isinstance(entry, dict) and isinstance(entry.get("name"), str)]
 
 
 def _breakdown_values(total_value: dict, metric: Metric) -> dict[str, int | float]:
     """Breakdown results of one metric mapped to warehouse columns (values for one column summed)."""
     out: dict[str, int | float] = {}
-    for breakdown in total_value.get("breakdowns") or []:
-        keys = [str(k).lower() for k in breakdown.get("dimension_keys") or []]
+    for breakdown in _list(total_value.get("breakdowns")):
+        keys = [str(k).lower() for k in _list(_get(breakdown, "dimension_keys"))]
         if metric.breakdown not in keys:
             continue
         position = keys.index(metric.breakdown)
-        for result in breakdown.get("results") or []:
-            values = result.get("dimension_values") or []
+        for result in _list(_get(breakdown, "results")):
+            values = _list(_get(result, "dimension_values"))
             column = metric.breakdown_columns.get(_upper(values[position])) if position < len(values) else None
-            value = number(result.get("value"))
+            value = number(_get(result, "value"))
             if column and value is not None:
                 out[column] = out.get(column, 0) + value
     return out
@@ -108,7 +116,7 @@ def insight_columns(body, by_name: dict[str, Metric]) -> dict[str, int | float]:
         if metric is None:
             continue
         total_value = entry.get("total_value") if isinstance(entry.get("total_value"), dict) else {}
-        values = entry.get("values") if isinstance(entry.get("values"), list) else []
+        values = _list(entry.get("values"))
         total = number(total_value.get("value"))
         if total is None and values and isinstance(values[0], dict):
             total = number(values[0].get("value"))
@@ -128,7 +136,7 @@ def time_series_by_day(body) -> dict[date, dict[str, int | float]]:
         metric = ACCOUNT_BY_NAME.get(entry["name"])
         if metric is None:
             continue
-        for point in entry.get("values") or []:
+        for point in _list(entry.get("values")):
             day = day_of_end_time(point.get("end_time")) if isinstance(point, dict) else None
             value = number(point.get("value")) if day else None
             if value is not None:
@@ -202,14 +210,14 @@ def demographic_rows(account: AccountRef, body, day: date, timeframe: str, break
     rows: dict[tuple, dict] = {}
     for entry in _entries(body):
         total_value = entry.get("total_value") if isinstance(entry.get("total_value"), dict) else {}
-        for block in total_value.get("breakdowns") or []:
-            keys = [str(k).lower() for k in block.get("dimension_keys") or []]
+        for block in _list(total_value.get("breakdowns")):
+            keys = [str(k).lower() for k in _list(_get(block, "dimension_keys"))]
             if breakdown not in keys:
                 continue
             position = keys.index(breakdown)
-            for result in block.get("results") or []:
-                values = result.get("dimension_values") or []
-                value = number(result.get("value"))
+            for result in _list(_get(block, "results")):
+                values = _list(_get(result, "dimension_values"))
+                value = number(_get(result, "value"))
                 if position >= len(values) or value is None:
                     continue
                 dimension = str(values[position]).strip()
@@ -230,7 +238,7 @@ def online_follower_rows(account: AccountRef, body) -> list[dict]:
     for entry in _entries(body):
         if entry["name"] != catalog.ONLINE_FOLLOWERS.name:
             continue
-        for point in entry.get("values") or []:
+        for point in _list(entry.get("values")):
             day = day_of_end_time(point.get("end_time")) if isinstance(point, dict) else None
             hours = point.get("value") if day else None
             if not isinstance(hours, dict):
