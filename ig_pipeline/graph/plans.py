@@ -88,7 +88,7 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
     for first, last, recent in _windows(days, today):
         names = [m for m in series if recent or transforms.ACCOUNT_BY_NAME[m].history_days is None]
         jobs.append(InsightJob(("series", first), ACCOUNT, names,
-                               lambda m, f=first, la=last: _insights_call(uid, m, f, la)))
+                               lambda m, f=first, la=last: _insights_call(uid, m, f, la, metric_type="time_series")))
     for day in sorted(set(days)):
         for breakdown, names in totals.items():
             extra = {"metric_type": "total_value"} | ({"breakdown": breakdown} if breakdown else {})

@@ -83,7 +83,7 @@ def test_ninety_day_backfill_uses_29_day_windows_and_follower_count_only_for_30_
 
     result = run(go())
     assert result.ok and not result.warnings, result.warnings
-    series = [i for i in items_in(fake) if "metric_type" not in i["relative_url"] and "/insights" in i["relative_url"]]
+    series = [i for i in items_in(fake) if "time_series" in i["relative_url"]]
     assert len(series) == 5
     assert all(len(json.loads(r["params"]["batch"])) <= 50 for r in fake.requests if r["path"] == "<batch>")
     assert result.calls == 5 + 90 * 3 + 1 and result.round_trips == 6
