@@ -158,3 +158,47 @@ def test_raised_errors_carry_no_httpx_context():
     fake = FakeGraph(lambda path, params: httpx.ConnectError(f"reset https://graph.test/v24.0/1?access_token={TOKEN}"))
     result, _ = run(get(fake, Call("1")))
     assert result.__context__ is None and result.__cause__ is None
+
+
+def test_token_endpoints():
+    def handler(path, params):
+        if path == "oauth/access_token" and "code" in params:
+            return error(1, status=500, transient=True)  # a code works once: never retried
+        if path == "oauth/access_token":
+            return 200, {"access_token": "EAAGlongLived1234567890", "token_type": "bearer", "expires_in": 5183944}
+        if path == "debug_token":
+            return 200, {"data": {"is_valid": False, "error": {"code": 190, "message": "expired"}}}
+        if path == "me/accounts":
+            after = params.get("after")
+            body = {"data": [{"id": "p2" if after else "p1"}]}
+            if not after:
+                body["paging"] = {"next": "https://graph.test/v24.0/me/accounts?after=X&access_token=T"}
+            return 200, body
+        if path == "p1":
+            return 200, {"instagram_business_account": {"id": 17841400000000001}, "id": "p1"}
+        if path in ("access_token", "refresh_access_token"):
+            return 200, {"access_token": "IGAAnew1234567890123", "expires_in": 5183944, "path": path}
+        return 200, {"id": path, "username": "acme"}
+
+    fake = FakeGraph(handler)
+
+    async def go():
+        async with fake.client() as client:
+            try:
+                await client.exchange_code("CODE", "https://x/cb", "1", "s")
+            except GraphError as exc:
+                code_error = exc
+            return (code_error, await client.exchange_long_lived("EAAGshort123456789012", "1", "s"),
+                    await client.debug_token("EAAGx12345678901234", "1", "s"), await client.pages("EAAGu1234567890123"),
+                    await client.page_instagram_account("p1", "EAAGp1234567890123"),
+                    await client.ig_user("me", "IGAAx1234567890123", "user_id,username", login_type="instagram"),
+                    await client.ig_exchange_token("IGAAshort12345678901", "s"),
+                    await client.ig_refresh_token("IGAAlong123456789012"))
+
+    code_error, long_lived, debug, pages, linked, user, exchanged, refreshed = run(go())
+    assert code_error.error_class == ErrorClass.TRANSIENT and "CODE" not in str(code_error)
+    assert fake.paths().count("oauth/access_token") == 2
+    assert long_lived["expires_in"] == 5183944 and debug["is_valid"] is False
+    assert [p["id"] for p in pages] == ["p1", "p2"] and linked == "17841400000000001"
+    assert user["username"] == "acme" and exchanged["path"] == "access_token"
+    assert refreshed["path"] == "refresh_access_token"
