@@ -93,6 +93,7 @@ class GraphClient(TokenEndpoints):
         self._http: httpx.AsyncClient | None = None
         # metric names the API rejected, per scope ("account" or a media product type): never asked again
         self.rejected_metrics: dict[str, set[str]] = {}
+        self.nest_media_insights = True  # cleared when a /media page with nested insights fails
 
     def __repr__(self) -> str:
         return f"GraphClient(base_url={self.base_url!r}, version={self.version!r})"

@@ -35,19 +35,22 @@ def scope_of(ref: MediaRef) -> str:
 def media_list_call(ig_user_id: str, since: datetime | None, until: datetime | None, *, fields: str,
                     nested: list[str] | None = None) -> Call:
     if nested:
-        fields = f"{fields},insights.metric({','.join(nested)})"
+        breakdowns = sorted({_BREAKDOWNS[m] for m in nested if m in _BREAKDOWNS})
+        fields += f",insights.metric({','.join(nested)})" + (f".breakdown({','.join(breakdowns)})" if breakdowns
+                                                              else "")
     params = {"fields": fields, "limit": PAGE_SIZE, "since": int(since.timestamp()) if since else None,
               "until": int(until.timestamp()) if until else None}
     return Call(f"{ig_user_id}/media", params)
 
 
 def nested_metrics(session: AccountSession, on: date) -> list[str]:
-    """Metrics every listed product type serves (no breakdowns), minus any the API rejected anywhere:
-    safe to nest in a /media page, where one item refusing a metric fails the whole page."""
+    """Every metric a listed product type (FEED, REELS) serves, minus any the API rejected: nested in
+    a /media page this gets each media's full set in the listing call itself. Where one item refusing
+    a metric fails the whole page (a mixed page of FEED and REELS), the caller falls back."""
     rejected = set().union(*session.client.rejected_metrics.values())
     return [m.name for m in catalog.MEDIA_METRICS
-            if _NESTABLE <= m.products and not m.breakdown and m.requested_by_default
-            and m.available(session.client.version, on) and m.name not in rejected]
+            if _NESTABLE & m.products and m.requested_by_default and m.available(session.client.version, on)
+            and m.name not in rejected]
 
 
 def insights_call(media_id: str, metrics: list[str]) -> Call:
@@ -68,18 +71,11 @@ def media_jobs(session: AccountSession, refs: list[MediaRef], on: date,
     return jobs
 
 
-def split_outcomes(outcomes: dict, nested: dict[str, dict]) -> dict:
-    """Per-media outcomes with the insights that came nested in the list merged in."""
-    merged = dict(outcomes)
-    for media_id, insights in nested.items():
-        data = list(insights.get("data") or [])
-        outcome = merged.get(media_id)
-        if isinstance(outcome, dict):
-            merged[media_id] = {"data": data + list(outcome.get("data") or [])}
-        elif not (isinstance(outcome, GraphError) and outcome.error_class in (ErrorClass.TOKEN_INVALID,
-                                                                             ErrorClass.RATE_LIMITED)):
-            merged[media_id] = {"data": data}
-    return merged
+def nested_insights(items: list[dict]) -> dict[str, dict]:
+    """{media_id: insights body} for listed items whose nested insights came back as data."""
+    return {str(item["id"]): item["insights"] for item in items
+            if item.get("id") is not None and isinstance(item.get("insights"), dict)
+            and isinstance(item["insights"].get("data"), list)}
 
 
 def insight_rows(session: AccountSession, refs: list[MediaRef], outcomes: dict, counts: dict[str, dict],

@@ -20,8 +20,8 @@ from ig_pipeline.graph.media import (
     insight_rows,
     media_jobs,
     media_list_call,
+    nested_insights,
     nested_metrics,
-    split_outcomes,
 )
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
 from ig_pipeline.graph.session import AccountSession, InsightJob
@@ -159,35 +159,40 @@ async def fetch_media_insights(client: GraphClient, account: AccountRef, media: 
 
 async def fetch_recent(client: GraphClient, account: AccountRef, since: datetime, day: date,
                        captured_at: datetime) -> FetchResult:
-    """The steady-state path: media posted since ``since`` listed with the insights every product type
-    shares nested in the same call (``insights.metric(...)``), then the type-specific metrics in one
-    batch. If a page with nested insights fails (one item rejecting a metric fails the page), the
-    list is fetched plainly and every media's insights come from per-item batch calls."""
+    """The steady-state path: media posted since ``since`` with their insights. The listing nests
+    every media's metrics (``insights.metric(...)``), so one call per page returns all; media
+    without nested insights get per-media batch calls. When a nested page fails (one item refusing
+    a metric fails the page), the list is fetched plainly, every media's insights come from one
+    batch, and the client stops nesting for the rest of its life (a failed page costs a call)."""
     session = AccountSession(client, account)
     on = captured_at.date()
-    shared = nested_metrics(session, on)
-    nested: dict[str, dict] = {}
     try:
-        items = await session.paged(media_list_call(account.ig_user_id, since, None, fields=MEDIA_FIELDS,
-                                                    nested=shared))
-        nested = {str(i.get("id")): i["insights"] for i in items if isinstance(i.get("insights"), dict)}
+        items = await _list_recent(session, since, on)
     except GraphError as error:
-        if error.error_class in (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED):
-            return session.result(error=error)
-        session.warn(f"nested insights failed ({error}); falling back to per-media calls")
-        try:
-            items = await session.paged(media_list_call(account.ig_user_id, since, None, fields=MEDIA_FIELDS))
-        except GraphError as second:
-            return session.result(error=second)
+        return session.result(error=error)
     seen_at = client.now()
     media_rows, refs = _media_rows(account, items, seen_at, since)
+    nested = nested_insights(items)
+    outcomes, _ = await session.insights(media_jobs(session, [r for r in refs if r.media_id not in nested], on))
+    outcomes |= nested
     counts = {row["media_id"]: row for row in media_rows}
-    skip = {ref.media_id: set(shared) for ref in refs if ref.media_id in nested}
-    outcomes, _ = await session.insights(media_jobs(session, refs, on, skip=skip))
-    outcomes = split_outcomes(outcomes, nested)
     rows, error = insight_rows(session, refs, outcomes, counts, {"day": day, "captured_at": captured_at})
     return session.result({"instagram_media": media_rows, "instagram_media_daily": rows}, error=error,
                           media=refs)
+
+
+async def _list_recent(session: AccountSession, since: datetime, on: date) -> list[dict]:
+    uid = session.account.ig_user_id
+    if session.client.nest_media_insights:
+        try:
+            return await session.paged(media_list_call(uid, since, None, fields=MEDIA_FIELDS,
+                                                       nested=nested_metrics(session, on)))
+        except GraphError as error:
+            if error.error_class in (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED):
+                raise
+            session.client.nest_media_insights = False
+            session.warn(f"nested media insights failed ({error}); falling back to per-media calls")
+    return await session.paged(media_list_call(uid, since, None, fields=MEDIA_FIELDS))
 
 
 async def fetch_intraday(client: GraphClient, account: AccountRef, captured_at: datetime,

@@ -165,7 +165,7 @@ def recent_handler(page_fails: bool):
             if "insights.metric(" in fields:
                 if page_fails:
                     return error(100, "(#100) The metric shares is not supported for this media type")
-                metrics = fields.split("insights.metric(")[1].rstrip(")").split(",")
+                metrics = fields.split("insights.metric(")[1].split(")")[0].split(",")
                 return 200, {"data": [p | {"insights": {"data": [{"name": m, "values": [{"value": 2}]}
                                                                  for m in metrics]}} for p in posts]}
             return 200, {"data": posts}
@@ -174,7 +174,7 @@ def recent_handler(page_fails: bool):
     return handler
 
 
-def test_recent_nests_shared_insights_and_batches_the_rest():
+def test_recent_nests_every_metric_in_the_listing():
     fake = FakeGraph(recent_handler(page_fails=False))
 
     async def go():
@@ -182,9 +182,10 @@ def test_recent_nests_shared_insights_and_batches_the_rest():
             return await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
 
     result = run(go())
-    assert result.ok and result.round_trips == 2 and result.calls == 1 + 4 + 4
+    assert result.ok and result.round_trips == 1 and result.calls == 1 + 4
+    assert ".breakdown(action_type)" in fake.requests[0]["params"]["fields"]
     rows = {r["media_id"]: r for r in result.rows["instagram_media_daily"]}
-    assert rows["m1"]["reach"] == 2 and rows["m1"]["reels_avg_watch_time_ms"] == 3 and rows["m0"]["follows"] == 3
+    assert rows["m1"]["reach"] == 2 and rows["m1"]["reels_avg_watch_time_ms"] == 2 and rows["m0"]["follows"] == 2
     assert rows["m1"]["like_count"] == 1 and rows["m1"]["comments_count"] == 1
     assert {r["media_id"] for r in result.rows["instagram_media"]} == {"m0", "m1", "m2", "m3"}
     assert [m.media_id for m in result.media] == ["m0", "m1", "m2", "m3"]
@@ -195,12 +196,14 @@ def test_recent_falls_back_to_per_item_calls_when_the_page_fails():
 
     async def go():
         async with fake.client() as client:
-            return await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
+            first = await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
+            return first, await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
 
-    result = run(go())
+    result, later = run(go())
     assert result.ok and any("falling back" in w for w in result.warnings)
-    assert result.round_trips == 3
+    assert result.round_trips == 3 and result.calls == 1 + 1 + 4
     assert all(r["reach"] == 3 for r in result.rows["instagram_media_daily"])
+    assert later.ok and later.round_trips == 2 and not later.warnings  # the client stopped nesting
 
 
 def test_intraday_is_two_round_trips():
