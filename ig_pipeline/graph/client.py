@@ -58,6 +58,9 @@ class Call:
     params: dict = field(default_factory=dict)
     token: str | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:  # params of token endpoints carry secrets: show names only
+        return f"Call({self.path!r}, params={sorted(self.params)})"
+
     def query(self) -> dict[str, str]:
         return {k: ",".join(v) if isinstance(v, list | tuple) else str(v) for k, v in self.params.items()
                 if v is not None}

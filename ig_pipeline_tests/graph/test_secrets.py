@@ -51,3 +51,10 @@ def test_error_echoing_the_token_is_redacted_everywhere():
 def test_client_now_is_injectable():
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     assert InstagramGraphAPI().client(now=lambda: moment).now() == moment
+
+
+def test_call_repr_shows_parameter_names_only():
+    from ig_pipeline.graph.client import Call
+
+    call = Call("debug_token", {"input_token": TOKEN, "access_token": f"1|{SECRET}"}, token=TOKEN)
+    assert TOKEN not in repr(call) and SECRET not in repr(call) and "input_token" in repr(call)
