@@ -42,7 +42,7 @@ def worker(args) -> None:
     """Runs inside a child process: one phase through Dagster, prints its own figures as JSON."""
     import dagster as dg
 
-    from ig_pipeline.automation.schedules import daily_sync_schedule
+    from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
     from ig_pipeline.clock import PipelineClock
     from ig_pipeline.definitions import make_definitions
     from ig_pipeline.graph.resource import InstagramGraphAPI
@@ -65,8 +65,8 @@ def worker(args) -> None:
         elif args.worker == "daily_sync":
             context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
                                                 repository_def=defs.get_repository_def())
-            runs = [(r.job_name, r.partition_key, r.tags)
-                    for r in daily_sync_schedule.evaluate_tick(context).run_requests]
+            runs = [(s.job_name, r.partition_key, r.tags)
+                    for s in DAILY_SYNC_SCHEDULES for r in s.evaluate_tick(context).run_requests]
         else:
             runs = [("instagram_intraday_job", intraday_key(now), {})]
         failed = 0

@@ -1,9 +1,52 @@
-"""The Dagster code location: assets, checks, schedules, sensors and resources."""
+"""The Dagster code location: assets, checks, jobs, schedules, sensors and resources.
+
+``make_definitions(resources)`` lets tests swap resources (simulator URL, test database, a
+fixed clock); ``defs`` is what `dagster dev` / `dg` load.
+"""
+
+from __future__ import annotations
 
 import dagster as dg
 
+from ig_pipeline.assets.account_daily import instagram_account_daily
+from ig_pipeline.assets.audience import instagram_audience
+from ig_pipeline.assets.checks import valid_rows_checks
+from ig_pipeline.assets.intraday import instagram_intraday_snapshot
+from ig_pipeline.assets.media import instagram_media
+from ig_pipeline.assets.media_daily import instagram_media_daily
+from ig_pipeline.automation.jobs import (
+    account_daily_job,
+    audience_job,
+    intraday_job,
+    media_daily_job,
+    media_job,
+)
+from ig_pipeline.automation.schedules import (
+    DAILY_SYNC_SCHEDULES,
+    intraday_schedule,
+    weekly_audience_schedule,
+)
+from ig_pipeline.automation.sensors import new_connection_sensor
+from ig_pipeline.automation.upkeep import upkeep_job, upkeep_schedule
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-defs = dg.Definitions(
-    resources={"warehouse": PostgresWarehouse()},
-)
+
+def default_resources() -> dict:
+    return {"graph": InstagramGraphAPI(), "warehouse": PostgresWarehouse(), "clock": PipelineClock()}
+
+
+def make_definitions(resources: dict | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[instagram_account_daily, instagram_media, instagram_media_daily, instagram_intraday_snapshot,
+                instagram_audience],
+        asset_checks=valid_rows_checks,
+        jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, upkeep_job],
+        schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule],
+        sensors=[new_connection_sensor],
+        resources=default_resources() | (resources or {}),
+    )
+
+
+defs = make_definitions()

@@ -6,14 +6,20 @@ round trips per account, not 90 runs. Follower/following/media counts are a snap
 they are stored only on the day that just ended (yesterday, Pacific), never under older days.
 """
 
-from __future__ import annotations
 
 from datetime import date, timedelta
 
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import (
+    API_POOL,
+    API_RETRY,
+    DAILY_FRESHNESS,
+    GROUP,
+    KINDS,
+    accounts_check_spec,
+)
 from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -29,7 +35,7 @@ TABLE = "instagram_account_daily"
 @dg.asset(
     name=TABLE, partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
     pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
-    check_specs=[accounts_check_spec(TABLE)],
+    check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSelection,
                             graph: InstagramGraphAPI, warehouse: PostgresWarehouse,

@@ -5,7 +5,6 @@ under the day they were taken; online followers come per day for the last 30 day
 enough for both, so this asset is not partitioned and runs on a weekly schedule.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,11 +1,10 @@
-"""Data checks on the warehouse tables, and freshness checks with their sensor.
+"""Data checks on the warehouse tables (freshness is a FreshnessPolicy on each asset).
 
 ``valid_rows`` looks at the recent rows of a table (the last 8 days, so it stays cheap on
 large tables): no count or metric below zero (-1 is the webhook's "below threshold" marker and
 lives only in instagram_story_insights, which is not checked here) and no repeated unique key.
 """
 
-from __future__ import annotations
 
 from datetime import timedelta
 
@@ -52,12 +51,3 @@ def _valid_rows_check(table: Table, time_column: str) -> dg.AssetChecksDefinitio
 
 
 valid_rows_checks = [_valid_rows_check(table, column) for table, column in _CHECKED]
-
-freshness_checks = [
-    *dg.build_last_update_freshness_checks(
-        assets=["instagram_account_daily", "instagram_media_daily"], lower_bound_delta=timedelta(hours=36)),
-    *dg.build_last_update_freshness_checks(
-        assets=["instagram_account_intraday", "instagram_media_intraday"], lower_bound_delta=timedelta(hours=1)),
-]
-freshness_sensor = dg.build_sensor_for_freshness_checks(
-    freshness_checks=freshness_checks, default_status=dg.DefaultSensorStatus.RUNNING)

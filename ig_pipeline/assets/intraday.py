@@ -7,14 +7,13 @@ than adding rows. Only the window in progress (or one that ended minutes ago) ca
 a past window cannot be reconstructed and is refused.
 """
 
-from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import API_POOL, GROUP, INTRADAY_FRESHNESS, KINDS, accounts_check_spec
 from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -41,9 +40,9 @@ def refusal(start: datetime, end: datetime, now: datetime) -> str | None:
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(ACCOUNT_TABLE, kinds=KINDS, group_name=GROUP,
+    specs=[dg.AssetSpec(ACCOUNT_TABLE, kinds=KINDS, group_name=GROUP, freshness_policy=INTRADAY_FRESHNESS,
                         description="Follower/following/media counts every 30 minutes."),
-           dg.AssetSpec(MEDIA_TABLE, kinds=KINDS, group_name=GROUP,
+           dg.AssetSpec(MEDIA_TABLE, kinds=KINDS, group_name=GROUP, freshness_policy=INTRADAY_FRESHNESS,
                         description="Latest posts and live stories with their insights every 30 minutes.")],
     partitions_def=intraday_partitions, pool=API_POOL, retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
     check_specs=[accounts_check_spec(ACCOUNT_TABLE), accounts_check_spec(MEDIA_TABLE)],

@@ -6,7 +6,6 @@ longer lists as deleted (``deleted_at``), never removing rows. Stories are not l
 ``/media`` (they come from the intraday snapshot) and are never marked deleted here.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 

@@ -10,7 +10,6 @@ days every day (listed with their insights in one call), older posts about weekl
 numbers are more than 7 days old, none older than the two years the API keeps.
 """
 
-from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
@@ -18,7 +17,14 @@ import dagster as dg
 from sqlalchemy import text
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import (
+    API_POOL,
+    API_RETRY,
+    DAILY_FRESHNESS,
+    GROUP,
+    KINDS,
+    accounts_check_spec,
+)
 from ig_pipeline.assets.runner import merge_results, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -67,8 +73,9 @@ def due_media(conn, account_ids: list[str], day: date, now: datetime) -> dict[st
 
 @dg.asset(
     name=TABLE, partitions_def=daily_partitions, deps=["instagram_media"],
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
-    check_specs=[accounts_check_spec(TABLE)],
+    check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSelection,
                           graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
@@ -76,7 +83,11 @@ def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSele
     """Lifetime insights per media as of the partition's day (young posts daily, older weekly).
     Also refreshes the young media's metadata in instagram_media, which the same call returns."""
     now = clock.now()
-    day = date.fromisoformat(context.partition_key)
+    keys = context.partition_keys
+    if len(keys) > 1:
+        raise dg.Failure(description=f"{TABLE} is a snapshot taken one day at a time; got {len(keys)} days "
+                                     f"({keys[0]} … {keys[-1]}). Nothing was written.")
+    day = date.fromisoformat(keys[0])
     reason = refusal(day, pacific_day(now))
     if reason:
         raise dg.Failure(description=reason)

@@ -1,6 +1,10 @@
-"""Schedules: the 30-minute snapshot, the daily sync in account batches, the weekly audience."""
+"""Schedules: the 30-minute snapshot, the daily sync in account batches, the weekly audience.
 
-from __future__ import annotations
+The daily sync is two schedules at the same minute because a schedule targets one job: account
+insights run over a range of days, the media snapshot over a single day. Both split the accounts
+into IG_DAILY_BATCHES runs (tag ig/batch) so a run launcher can spread them over machines.
+"""
+
 
 from datetime import timedelta
 
@@ -26,28 +30,38 @@ def intraday_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=key, partition_key=key)
 
 
-@dg.schedule(jobs=[account_daily_job, media_daily_job], cron_schedule="15 0 * * *",
-             execution_timezone="America/Los_Angeles", default_status=dg.DefaultScheduleStatus.RUNNING)
-def daily_sync_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    """Just after Pacific midnight: yesterday for all accounts, plus the restatement window again.
+def _batches() -> list[dict[str, str]]:
+    """Run tags of the IG_DAILY_BATCHES account batches ({} when there is a single batch)."""
+    count = load_settings().daily_batches
+    return [{BATCH_TAG: f"{i}/{count}"} if count > 1 else {} for i in range(count)]
 
-    Split into IG_DAILY_BATCHES account batches, each its own runs, so a run launcher can spread
-    them over machines. Account insights take the range in one run; media insights are a
-    snapshot of yesterday.
-    """
-    settings = load_settings()
-    yesterday = pacific_day(context.scheduled_execution_time) - timedelta(days=1)
-    first = yesterday - timedelta(days=settings.restatement_days)
-    requests = []
-    for batch in range(settings.daily_batches):
-        tags = {BATCH_TAG: f"{batch}/{settings.daily_batches}"} if settings.daily_batches > 1 else {}
-        requests.append(dg.RunRequest(
-            run_key=f"account-daily-{yesterday}-{batch}", job_name=account_daily_job.name,
-            tags=tags | range_tags(first.isoformat(), yesterday.isoformat())))
-        requests.append(dg.RunRequest(
-            run_key=f"media-daily-{yesterday}-{batch}", job_name=media_daily_job.name,
-            partition_key=yesterday.isoformat(), tags=tags))
-    return requests
+
+def _yesterday(context: dg.ScheduleEvaluationContext):
+    return pacific_day(context.scheduled_execution_time) - timedelta(days=1)
+
+
+@dg.schedule(job=account_daily_job, cron_schedule="15 0 * * *", execution_timezone="America/Los_Angeles",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def daily_account_insights_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    """Just after Pacific midnight: yesterday plus the restatement window (IG_RESTATEMENT_DAYS before it),
+    one run per account batch, each covering the whole range (Instagram restates the last 48 h)."""
+    yesterday = _yesterday(context)
+    first = yesterday - timedelta(days=load_settings().restatement_days)
+    return [dg.RunRequest(run_key=f"account-daily-{yesterday}-{i}",
+                          tags=tags | range_tags(first.isoformat(), yesterday.isoformat()))
+            for i, tags in enumerate(_batches())]
+
+
+@dg.schedule(job=media_daily_job, cron_schedule="15 0 * * *", execution_timezone="America/Los_Angeles",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def daily_media_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    """Just after Pacific midnight: media posted yesterday and the lifetime-insights snapshot, per batch."""
+    yesterday = _yesterday(context).isoformat()
+    return [dg.RunRequest(run_key=f"media-daily-{yesterday}-{i}", partition_key=yesterday, tags=tags)
+            for i, tags in enumerate(_batches())]
+
+
+DAILY_SYNC_SCHEDULES = (daily_account_insights_schedule, daily_media_schedule)
 
 
 @dg.schedule(job=audience_job, cron_schedule="30 1 * * 1", execution_timezone="America/Los_Angeles",

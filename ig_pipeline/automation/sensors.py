@@ -5,7 +5,6 @@ no successful account_daily sync since it connected: so on a first deployment ev
 account is backfilled once, and an account the demo (or a person) already backfilled is not.
 """
 
-from __future__ import annotations
 
 from datetime import datetime, timedelta
 

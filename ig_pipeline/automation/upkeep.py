@@ -1,6 +1,5 @@
 """Daily upkeep: token lifecycle (refresh / flag for reconnection) and intraday partition retention."""
 
-from __future__ import annotations
 
 import asyncio
 import inspect

@@ -55,15 +55,14 @@ def backfill(days: int, say: Say) -> None:
 
 def daily_sync(say: Say) -> None:
     """What the daily schedule asks for at this moment, executed now."""
-    from ig_pipeline.automation.schedules import daily_sync_schedule
+    from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
 
     with dg.DagsterInstance.get() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(UTC),
                                             repository_def=_defs().get_repository_def())
-        requests = daily_sync_schedule.evaluate_tick(context).run_requests or []
-    for request in requests:
-        _execute(request.job_name, f"daily sync: {request.job_name}", say, tags=request.tags,
-                 partition_key=request.partition_key)
+        requests = [(s.job_name, r) for s in DAILY_SYNC_SCHEDULES for r in s.evaluate_tick(context).run_requests]
+    for job_name, request in requests:
+        _execute(job_name, f"daily sync: {job_name}", say, tags=request.tags, partition_key=request.partition_key)
 
 
 def intraday_snapshot(say: Say) -> None:

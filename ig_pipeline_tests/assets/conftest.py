@@ -13,8 +13,6 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.definitions import make_definitions
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.simulator import SimConfig
-from ig_pipeline.simulator.server import SimulatorServer
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 from ig_pipeline.warehouse.upsert import bulk_upsert
@@ -25,7 +23,7 @@ START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
 @dataclass
 class Env:
-    sim: SimulatorServer
+    sim: object  # ig_pipeline.simulator.server.SimulatorServer
     warehouse: PostgresWarehouse
     accounts: list[str]  # connected IG user ids
 
@@ -101,6 +99,9 @@ def make_env(warehouse, monkeypatch):
     monkeypatch.setenv("IG_DEMO", "1")
 
     def make(accounts: int = 4, seed: int = 3, media: int | None = 40, start: datetime = START) -> Env:
+        from ig_pipeline.simulator import SimConfig
+        from ig_pipeline.simulator.server import SimulatorServer
+
         sim = SimulatorServer(SimConfig(accounts=accounts, seed=seed, start=start, frozen=True,
                                         media_per_account=media))
         sim.__enter__()

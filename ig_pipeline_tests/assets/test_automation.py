@@ -9,7 +9,12 @@ import pytest
 
 from ig_pipeline.assets.selection import BATCH_TAG, AccountSelection, batch_of, parse_batch, selected
 from ig_pipeline.automation.jobs import RANGE_END, RANGE_START
-from ig_pipeline.automation.schedules import daily_sync_schedule, intraday_schedule, weekly_audience_schedule
+from ig_pipeline.automation.schedules import (
+    daily_account_insights_schedule,
+    daily_media_schedule,
+    intraday_schedule,
+    weekly_audience_schedule,
+)
 from ig_pipeline.automation.sensors import new_connection_sensor
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.definitions import make_definitions
@@ -25,14 +30,14 @@ def test_definitions_load_with_every_schedule_and_sensor():
     defs = make_definitions()
     dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
-    assert {s.name for s in repo.schedule_defs} >= {"intraday_schedule", "daily_sync_schedule",
-                                                    "weekly_audience_schedule"}
+    assert {s.name for s in repo.schedule_defs} >= {"intraday_schedule", "daily_account_insights_schedule",
+                                                    "daily_media_schedule", "weekly_audience_schedule"}
     assert "new_connection_sensor" in {s.name for s in repo.sensor_defs}
 
 
 def test_intraday_schedule_captures_the_window_it_runs_in():
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance,
+        context = dg.build_schedule_context(instance=instance, repository_def=make_definitions().get_repository_def(),
                                             scheduled_execution_time=datetime(2026, 11, 20, 10, 30, tzinfo=UTC))
         request = intraday_schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2026-11-20-10:30"
@@ -42,10 +47,11 @@ def test_daily_schedule_splits_accounts_into_batches_with_the_restatement_window
     monkeypatch.setenv("IG_DAILY_BATCHES", "3")
     monkeypatch.setenv("IG_RESTATEMENT_DAYS", "3")
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=NOW)
-        requests = daily_sync_schedule.evaluate_tick(context).run_requests
-    daily = [r for r in requests if r.job_name == "instagram_account_daily_job"]
-    media = [r for r in requests if r.job_name == "instagram_media_daily_job"]
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=NOW,
+                                            repository_def=make_definitions().get_repository_def())
+        daily = daily_account_insights_schedule.evaluate_tick(context).run_requests
+        media = daily_media_schedule.evaluate_tick(context).run_requests
+    requests = daily + media
     assert len(daily) == len(media) == 3
     assert {r.tags[BATCH_TAG] for r in daily} == {"0/3", "1/3", "2/3"}
     assert {(r.tags[RANGE_START], r.tags[RANGE_END]) for r in daily} == {("2026-11-16", "2026-11-19")}
@@ -68,21 +74,22 @@ def test_new_connection_sensor_backfills_once(warehouse, monkeypatch):
             {"ig_user_id": "17841400000000002", "owner_id": "o2", "login_type": "facebook",
              "status": "disconnected", "connected_at": NOW - timedelta(hours=1)},
         ])
-    defs = make_definitions({"warehouse": warehouse, "clock": PipelineClock(fixed_now=NOW.isoformat())})
+    resources = {"warehouse": warehouse, "clock": PipelineClock(fixed_now=NOW.isoformat())}
+    defs = make_definitions(resources)
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=resources)
         result = new_connection_sensor(context)
         requests = result.run_requests
         assert {r.job_name for r in requests} == {"instagram_account_daily_job", "instagram_media_job",
                                                   "instagram_media_daily_job"}
         assert all(r.tags["ig/accounts"] == "17841400000000001" for r in requests)
         daily = next(r for r in requests if r.job_name == "instagram_account_daily_job")
-        assert (daily.tags[RANGE_START], daily.tags[RANGE_END]) == ("2026-10-20", "2026-11-19")
+        assert (daily.tags[RANGE_START], daily.tags[RANGE_END]) == ("2026-10-21", "2026-11-19")  # 30 days ending yesterday
 
         with warehouse.transaction() as conn:  # backfilled: a later tick must not request it again
             record_success(conn, ig_user_id="17841400000000001", owner_id="o1", kind="account_daily", now=NOW,
                            run_id="r1")
-        context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=None)
+        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=resources)
         assert isinstance(new_connection_sensor(context), dg.SkipReason)
 
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from ig_pipeline.automation.jobs import range_tags
-from ig_pipeline.automation.schedules import daily_sync_schedule
+from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
 from ig_pipeline.partitions import intraday_key, pacific_day
 from ig_pipeline_tests.assets.truth import mismatches
 
@@ -36,10 +36,11 @@ def _run_daily_schedule(env, instance) -> None:
     defs = env.defs()
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=env.now(),
                                         repository_def=defs.get_repository_def())
-    for request in daily_sync_schedule.evaluate_tick(context).run_requests:
-        result = defs.get_job_def(request.job_name).execute_in_process(
-            instance=instance, tags=request.tags, partition_key=request.partition_key)
-        assert result.success
+    for schedule in DAILY_SYNC_SCHEDULES:
+        for request in schedule.evaluate_tick(context).run_requests:
+            result = defs.get_job_def(schedule.job_name).execute_in_process(
+                instance=instance, tags=request.tags, partition_key=request.partition_key)
+            assert result.success
 
 
 @pytest.mark.slow
