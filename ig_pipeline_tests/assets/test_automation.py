@@ -28,7 +28,8 @@ NOW = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)  # 00:15 Pacific
 
 def test_definitions_load_with_every_schedule_and_sensor():
     defs = make_definitions()
-    dg.Definitions.validate_loadable(defs)
+    with dg.instance_for_test():
+        dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
     assert {s.name for s in repo.schedule_defs} >= {"intraday_schedule", "daily_account_insights_schedule",
                                                     "daily_media_schedule", "weekly_audience_schedule"}

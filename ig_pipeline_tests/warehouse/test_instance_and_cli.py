@@ -39,7 +39,8 @@ def test_dagster_yaml_instance_materializes_on_postgres(tmp_path, monkeypatch, d
 def test_definitions_load():
     from ig_pipeline.definitions import defs
 
-    dg.Definitions.validate_loadable(defs)
+    with dg.instance_for_test():  # a live instance, as `dagster dev` has (Dagster keeps global load state)
+        dg.Definitions.validate_loadable(defs)
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess:
