@@ -206,9 +206,14 @@ async def fetch_intraday(client: GraphClient, account: AccountRef, captured_at: 
         Call(f"{uid}/media", {"fields": MEDIA_FIELDS, "limit": recent_n}),
         Call(f"{uid}/stories", {"fields": MEDIA_FIELDS, "limit": 100}),
     ])
-    for outcome in (node, posts, stories):
+    if isinstance(node, GraphError):
+        return session.result(error=node)
+    for name, outcome in (("media", posts), ("stories", stories)):
         if isinstance(outcome, GraphError):
-            return session.result(error=outcome)
+            if outcome.error_class in FATAL:
+                return session.result(error=outcome)
+            session.warn(f"account {uid} {name}: {outcome}")
+    posts, stories = (o if isinstance(o, dict) else {} for o in (posts, stories))
     story_items = list(stories.get("data") or [])
     if (stories.get("paging") or {}).get("next"):
         try:
