@@ -257,21 +257,25 @@ async def fetch_demographics(client: GraphClient, account: AccountRef, day: date
 
 
 async def fetch_online_followers(client: GraphClient, account: AccountRef) -> FetchResult:
-    """instagram_online_followers rows for the last 29 days (one call; the API keeps 30)."""
+    """instagram_online_followers rows for the last 29 days the API reports (it keeps 30). Two calls:
+    without since/until the API answers for its own latest day, which anchors the 29-day window
+    without trusting this machine's clock (the simulator's clock may differ)."""
     session = AccountSession(client, account)
-    today = pacific_day(client.now())
-    since, until = transforms.day_bounds(today - timedelta(days=WINDOW_DAYS), today - timedelta(days=1))
-    call = Call(f"{account.ig_user_id}/insights", {"metric": catalog.ONLINE_FOLLOWERS.name, "period": "lifetime",
-                                                   "since": since, "until": until})
+    call = Call(f"{account.ig_user_id}/insights", {"metric": catalog.ONLINE_FOLLOWERS.name, "period": "lifetime"})
     try:
-        body = await session.get(call)
+        latest_body = await session.get(call)
+        days = [day for row in transforms.online_follower_rows(account, latest_body) if (day := row["day"])]
+        body = latest_body
+        if days:
+            since, until = transforms.day_bounds(max(days) - timedelta(days=WINDOW_DAYS - 1), max(days))
+            body = await session.get(Call(call.path, call.params | {"since": since, "until": until}))
     except GraphError as error:
         if error.error_class in FATAL:
             return session.result(error=error)
         session.warn(f"online_followers: {error}")
-        body = {"data": []}
-    rows = transforms.dedupe(transforms.online_follower_rows(account, body), "day", "hour")
-    return session.result({"instagram_online_followers": rows})
+        body = latest_body = {"data": []}
+    rows = transforms.online_follower_rows(account, latest_body) + transforms.online_follower_rows(account, body)
+    return session.result({"instagram_online_followers": transforms.dedupe(rows, "day", "hour")})
 
 
 # --- many accounts -------------------------------------------------------------------------------
