@@ -1,0 +1,78 @@
+"""The Facebook Login dialog (HTML, Allow / Deny) and its redirect."""
+
+from __future__ import annotations
+
+import html
+import secrets
+from urllib.parse import urlencode, urlsplit
+
+from starlette.responses import HTMLResponse, RedirectResponse
+
+
+def redirect_allowed(sim, uri: str) -> bool:
+    if uri in sim.redirect_uris:
+        return True
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+
+
+def _error_page(title: str, message: str) -> HTMLResponse:
+    body = (f"<!doctype html><html><head><title>{html.escape(title)}</title></head><body>"
+            f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body></html>")
+    return HTMLResponse(body, status_code=400)
+
+
+async def handle(sim, request, version: int, params: dict):
+    client_id = params.get("client_id", "")
+    redirect_uri = params.get("redirect_uri", "")
+    state = params.get("state")
+    scope = params.get("scope", "")
+    if client_id != sim.app_id:
+        return _error_page("Invalid App ID", "The provided app ID does not look like a valid app ID.")
+    if not redirect_uri or not redirect_allowed(sim, redirect_uri):
+        return _error_page("URL Blocked", "This redirect failed because the redirect URI is not whitelisted in the "
+                                          "app's Client OAuth Settings.")
+    if request.method == "POST":
+        decision = params.get("decision")
+        sep = "&" if "?" in redirect_uri else "?"
+        if decision == "allow":
+            fb_user = params.get("fb_user")
+            if fb_user not in sim.world.fb_by_id:
+                return _error_page("Unknown user", "Choose a Facebook user.")
+            code = "AQ" + secrets.token_urlsafe(48)
+            sim.codes[code] = {"fb_user_id": fb_user, "redirect_uri": redirect_uri, "issued": sim.now(),
+                               "used": False, "scope": scope}
+            query = {"code": code} | ({"state": state} if state is not None else {})
+        else:
+            query = {"error": "access_denied", "error_reason": "user_denied",
+                     "error_description": "Permissions error"} | ({"state": state} if state is not None else {})
+        return RedirectResponse(redirect_uri + sep + urlencode(query), status_code=302)
+    chosen = params.get("sim_user")
+    options = []
+    for user in sim.world.fb_users:
+        igs = [p.ig_id for p in user.pages if p.ig_id]
+        label = f"{user.name} ({user.id}) — {len(user.pages)} Page(s), {len(igs)} Instagram account(s)"
+        sel = " selected" if user.id == chosen else ""
+        options.append(f'<option value="{html.escape(user.id)}"{sel}>{html.escape(label)}</option>')
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v or "", quote=True)}">'
+                     for k, v in (("client_id", client_id), ("redirect_uri", redirect_uri),
+                                  ("state", state or ""), ("scope", scope)))
+    if state is None:
+        hidden = hidden.replace('<input type="hidden" name="state" value="">', "")
+    scopes = "".join(f"<li>{html.escape(s)}</li>" for s in scope.split(",") if s)
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Log in with Facebook (simulator)</title></head>
+<body>
+<h1>IG Pipeline Simulator wants to access your Pages and Instagram accounts</h1>
+<ul>{scopes}</ul>
+<form method="post" action="/v{version}.0/dialog/oauth">
+{hidden}
+<label>Continue as <select name="fb_user">{''.join(options)}</select></label>
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>
+</body></html>"""
+    return HTMLResponse(page)

@@ -1,0 +1,485 @@
+"""The simulated world: Facebook users, Pages, IG professional accounts, media, stories and their
+metrics, all derived lazily from hashes of (seed, ids, day). Nothing is stored per media or day
+except small per-account cumulative post counts."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from array import array
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+PT = ZoneInfo("America/Los_Angeles")
+UTC = timezone.utc
+DAY = 86400
+CONTENT_EPOCH = date(2023, 6, 1).toordinal()  # content starts around here (or 800 days before start)
+
+
+def h64(*parts) -> int:
+    return int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest(), "big")
+
+
+def unit(*parts) -> float:
+    return h64(*parts) / 18446744073709551616.0
+
+
+@lru_cache(maxsize=16384)
+def day_start(ordinal: int) -> int:
+    """Unix seconds of the Pacific midnight starting the day."""
+    return int(datetime.combine(date.fromordinal(ordinal), time(), PT).timestamp())
+
+
+def day_end(ordinal: int) -> int:
+    return day_start(ordinal + 1)
+
+
+def pacific_ordinal(epoch: float) -> int:
+    return datetime.fromtimestamp(epoch, PT).date().toordinal()
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def split(total: int, weights: list[float]) -> list[int]:
+    """Largest-remainder split of an integer by weights (sums exactly to total)."""
+    s = sum(weights) or 1.0
+    raw = [total * w / s for w in weights]
+    out = [int(math.floor(r)) for r in raw]
+    rest = total - sum(out)
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    for i in order[:rest]:
+        out[i] += 1
+    return out
+
+
+def poisson(lam: float, u: float) -> int:
+    p = math.exp(-lam)
+    c, k = p, 0
+    while u > c and k < 6:
+        k += 1
+        p *= lam / k
+        c += p
+    return k
+
+
+@dataclass
+class Page:
+    id: str
+    name: str
+    fb_user_id: str
+    ig_id: str | None = None
+
+
+@dataclass
+class FbUser:
+    id: str
+    name: str
+    pages: list[Page] = field(default_factory=list)
+
+
+@dataclass
+class Account:
+    index: int
+    id: str
+    username: str
+    name: str
+    account_type: str
+    fb_user_id: str
+    page_id: str
+    f0: float  # followers at the reference day
+    growth: float  # per day, exponential
+    small: bool  # always under 100 followers
+    ref_day: int
+    content_start: int
+    converted: int  # unix seconds of the last conversion to a business account
+    rate_old: float
+    rate_recent: float
+    recent_from: int
+    stories_rate: float
+    follows_count: int
+    website: str | None
+    cum: array = field(default_factory=lambda: array("I", [0]))
+
+
+FEED, REELS, STORY = "FEED", "REELS", "STORY"
+PRODUCT_BREAKDOWN = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
+FOLLOW_TYPES = ("FOLLOWER", "NON_FOLLOWER", "UNKNOWN")
+CONTACT_TYPES = ("BOOK_NOW", "CALL", "DIRECTION", "EMAIL", "INSTANT_EXPERIENCE", "TEXT", "UNDEFINED")
+ACTION_TYPES = ("BIO_LINK_CLICKED", "CALL", "DIRECTION", "EMAIL", "OTHER", "TEXT")
+NAV_TYPES = ("TAP_FORWARD", "TAP_BACK", "TAP_EXIT", "SWIPE_FORWARD")
+SETTLE = 48 * 3600
+TWO_YEARS = 730 * DAY
+
+ACCOUNT_DAILY = ("reach", "follower_count", "views", "accounts_engaged", "total_interactions", "likes",
+                 "comments", "saves", "shares", "replies", "reposts", "profile_views", "website_clicks")
+UNIQUE = {"reach", "accounts_engaged"}
+
+
+@dataclass(frozen=True)
+class Media:
+    account: Account
+    id: str
+    day: int
+    k: int
+    child: int  # 0 = top-level
+    ts: int
+    media_type: str  # IMAGE | VIDEO | CAROUSEL_ALBUM
+    product: str  # FEED | REELS | STORY
+    children: int
+    parent_id: str | None = None
+
+    @property
+    def is_story(self) -> bool:
+        return self.product == STORY
+
+
+class World:
+    def __init__(self, seed: int, accounts: int, start_epoch: float, media_per_account: int | None = None):
+        self.seed = seed
+        self.start_epoch = start_epoch
+        self.media_per_account = media_per_account
+        self.fb_users: list[FbUser] = []
+        self.pages: dict[str, Page] = {}
+        self.accounts: list[Account] = []
+        self.by_id: dict[str, Account] = {}
+        self.fb_by_id: dict[str, FbUser] = {}
+        s = seed % 1000
+        self._s = s
+        ref = pacific_ordinal(start_epoch)
+        self.ref_day = ref
+        for i in range(accounts):
+            if i % 2 == 0:
+                self._new_fb_user()
+            self._new_account(self.fb_users[-1], ref)
+            if i % 6 == 0:  # some Pages without IG
+                self._new_page(self.fb_users[-1], None)
+        personal = self._new_fb_user()  # a user with only a personal account (no professional one)
+        personal.name = personal.name + " (personal)"
+
+    def _new_fb_user(self) -> FbUser:
+        j = len(self.fb_users)
+        user = FbUser(f"10220{self._s:03d}{j + 1:08d}", f"{_FIRST[h64(self.seed, 'fn', j) % len(_FIRST)]} "
+                                                        f"{_LAST[h64(self.seed, 'ln', j) % len(_LAST)]}")
+        self.fb_users.append(user)
+        self.fb_by_id[user.id] = user
+        return user
+
+    def _new_page(self, user: FbUser, ig_id: str | None, name: str | None = None) -> Page:
+        k = len(self.pages)
+        page = Page(f"11{self._s:03d}{k + 1:09d}", name or f"{_NOUNS[h64(self.seed, 'pg', k) % len(_NOUNS)]} "
+                                                         f"Page {k + 1}", user.id, ig_id)
+        user.pages.append(page)
+        self.pages[page.id] = page
+        return page
+
+    def _new_account(self, user: FbUser, ref: int, *, followers: int | None = None, account_type: str | None = None,
+                     media_total: int | None = None, media_last_30_days: int | None = None) -> Account:
+        i = len(self.accounts)
+        seed = self.seed
+        ig_id = f"178414{self._s:03d}{i + 1:08d}"
+        word = _NOUNS[h64(seed, "un", i) % len(_NOUNS)].lower()
+        small = (i % 10 == 7) if followers is None else followers < 100
+        if followers is None:
+            followers = int(40 + 55 * unit(seed, "sf", i)) if small else int(math.exp(5.5 + 6.5 * unit(seed, "f0", i)))
+        growth = 0.0 if small else (0.0002 + 0.0015 * unit(seed, "g", i))
+        content_start = min(CONTENT_EPOCH, ref - 800) - int(60 * unit(seed, "cs", i))
+        if media_total is not None:
+            recent = media_last_30_days or 0
+            old_days = max(1, ref - 30 - content_start)
+            rate_old, rate_recent = max(0, media_total - recent) / old_days, recent / 30
+        else:
+            if self.media_per_account is not None:
+                rate = self.media_per_account / max(1, ref - content_start)
+            else:
+                rate = 0.15 + 1.2 * unit(seed, "rate", i) ** 2
+            rate_old = rate_recent = rate
+        acct = Account(
+            index=i, id=ig_id, username=f"{word}.{i + 1}", name=f"{word.title()} {i + 1}",
+            account_type=account_type or ("BUSINESS" if unit(seed, "at", i) < 0.6 else "MEDIA_CREATOR"),
+            fb_user_id=user.id, page_id="", f0=float(followers), growth=growth, small=small, ref_day=ref,
+            content_start=content_start,
+            converted=day_start(content_start + 2 + int(10 * unit(seed, "conv", i))) + 3600 * 12,
+            rate_old=rate_old, rate_recent=rate_recent, recent_from=ref - 30,
+            stories_rate=0.2 + 1.5 * unit(seed, "sr", i), follows_count=int(50 + 900 * unit(seed, "fc", i)),
+            website=f"https://{word}{i + 1}.example" if unit(seed, "web", i) < 0.7 else None)
+        page = self._new_page(user, ig_id, f"{acct.name} Page")
+        acct.page_id = page.id
+        self.accounts.append(acct)
+        self.by_id[ig_id] = acct
+        return acct
+
+    def add_account(self, now: float, *, media_total=None, media_last_30_days=None, followers=None,
+                    account_type=None) -> Account:
+        user = self._new_fb_user()
+        return self._new_account(user, pacific_ordinal(now), followers=followers, account_type=account_type,
+                                 media_total=media_total, media_last_30_days=media_last_30_days)
+
+    # --- followers -----------------------------------------------------------------------------
+    def followers_end(self, a: Account, d: int) -> int:
+        base = a.f0 * math.exp(a.growth * (d - a.ref_day))
+        noise = (unit(self.seed, "fn", a.id, d) - 0.5) * (0.004 if not a.small else 0.02)
+        value = int(round(base * (1 + noise)))
+        return min(value, 99) if a.small else max(value, 100)
+
+    def followers_now(self, a: Account, now: float) -> int:
+        return self.followers_end(a, pacific_ordinal(now))
+
+    # --- posts ---------------------------------------------------------------------------------
+    def posts_on(self, a: Account, d: int) -> int:
+        if d < a.content_start:
+            return 0
+        lam = a.rate_recent if d >= a.recent_from else a.rate_old
+        if lam <= 0:
+            return 0
+        return poisson(lam, unit(self.seed, "np", a.id, d))
+
+    def stories_on(self, a: Account, d: int) -> int:
+        if d < a.content_start:
+            return 0
+        return poisson(a.stories_rate, unit(self.seed, "ns", a.id, d))
+
+    def post_ts(self, a: Account, d: int, k: int, n: int, story: bool = False) -> int:
+        slot = 16 * 3600 / max(n, 1)
+        return day_start(d) + 6 * 3600 + int((k + 0.1 + 0.8 * unit(self.seed, "ts", story, a.id, d, k)) * slot)
+
+    def count_posts_before(self, a: Account, d: int) -> int:
+        """Posts on days [content_start, d)."""
+        idx = d - a.content_start
+        if idx <= 0:
+            return 0
+        cum = a.cum
+        while len(cum) <= idx:
+            day = a.content_start + len(cum) - 1
+            cum.append(cum[-1] + self.posts_on(a, day))
+        return cum[idx]
+
+    def media_count(self, a: Account, now: float) -> int:
+        d = pacific_ordinal(now)
+        n = self.posts_on(a, d)
+        return self.count_posts_before(a, d) + sum(1 for k in range(n) if self.post_ts(a, d, k, n) <= now)
+
+    def media_at(self, a: Account, d: int, k: int, n: int | None = None) -> Media:
+        n = self.posts_on(a, d) if n is None else n
+        u = unit(self.seed, "kind", a.id, d, k)
+        if u < 0.35:
+            mt, prod = "VIDEO", REELS
+        elif u < 0.7:
+            mt, prod = "IMAGE", FEED
+        elif u < 0.9:
+            mt, prod = "CAROUSEL_ALBUM", FEED
+        else:
+            mt, prod = "VIDEO", FEED
+        children = 2 + h64(self.seed, "ch", a.id, d, k) % 5 if mt == "CAROUSEL_ALBUM" else 0
+        return Media(a, f"179{a.index:05d}{d:06d}{k}0", d, k, 0, self.post_ts(a, d, k, n), mt, prod, children)
+
+    def story_at(self, a: Account, d: int, k: int, n: int | None = None) -> Media:
+        n = self.stories_on(a, d) if n is None else n
+        mt = "VIDEO" if unit(self.seed, "sk", a.id, d, k) < 0.4 else "IMAGE"
+        return Media(a, f"180{a.index:05d}{d:06d}{k}0", d, k, 0, self.post_ts(a, d, k, n, True), mt, STORY, 0)
+
+    def child_at(self, parent: Media, c: int) -> Media:
+        mt = "VIDEO" if unit(self.seed, "cm", parent.id, c) < 0.25 else "IMAGE"
+        return Media(parent.account, parent.id[:-1] + str(c), parent.day, parent.k, c, parent.ts, mt, FEED, 0,
+                     parent.id)
+
+    def find_media(self, media_id: str, now: float) -> Media | None:
+        if len(media_id) != 16 or not media_id.isdigit() or media_id[:3] not in ("179", "180"):
+            return None
+        idx, d, k, c = int(media_id[3:8]), int(media_id[8:14]), int(media_id[14]), int(media_id[15])
+        if idx >= len(self.accounts):
+            return None
+        a = self.accounts[idx]
+        if media_id[:3] == "180":
+            n = self.stories_on(a, d)
+            if c or k >= n:
+                return None
+            m = self.story_at(a, d, k, n)
+        else:
+            n = self.posts_on(a, d)
+            if k >= n:
+                return None
+            m = self.media_at(a, d, k, n)
+            if c:
+                if c > m.children:
+                    return None
+                m = self.child_at(m, c)
+        return m if m.ts <= now else None
+
+    def iter_media(self, a: Account, now: float, start: tuple[int, int] | None = None):
+        """Top-level posts newest first, strictly older than ``start`` (day, k) when given."""
+        d = pacific_ordinal(now)
+        if start is not None:
+            d = min(d, start[0])
+        while d >= a.content_start:
+            n = self.posts_on(a, d)
+            for k in range(n - 1, -1, -1):
+                if start is not None and (d, k) >= start:
+                    continue
+                m = self.media_at(a, d, k, n)
+                if m.ts <= now:
+                    yield m
+            d -= 1
+
+    def iter_media_newer(self, a: Account, now: float, start: tuple[int, int]):
+        """Posts strictly newer than ``start`` (day, k), oldest first."""
+        last = pacific_ordinal(now)
+        d = start[0]
+        while d <= last:
+            n = self.posts_on(a, d)
+            for k in range(n):
+                if (d, k) <= start:
+                    continue
+                m = self.media_at(a, d, k, n)
+                if m.ts <= now:
+                    yield m
+            d += 1
+
+    def live_stories(self, a: Account, now: float) -> list[Media]:
+        out = []
+        for d in (pacific_ordinal(now), pacific_ordinal(now) - 1, pacific_ordinal(now) - 2):
+            n = self.stories_on(a, d)
+            for k in range(n - 1, -1, -1):
+                s = self.story_at(a, d, k, n)
+                if now - DAY < s.ts <= now:
+                    out.append(s)
+        out.sort(key=lambda m: m.ts, reverse=True)
+        return out
+
+    def stories_between(self, a: Account, lo: float, hi: float) -> list[Media]:
+        out = []
+        for d in range(pacific_ordinal(lo), pacific_ordinal(hi) + 1):
+            n = self.stories_on(a, d)
+            for k in range(n):
+                s = self.story_at(a, d, k, n)
+                if lo <= s.ts < hi:
+                    out.append(s)
+        return out
+
+    # --- media insights ------------------------------------------------------------------------
+    def media_potential(self, m: Media) -> float:
+        a = m.account
+        f = self.followers_end(a, m.day)
+        base = {REELS: 0.9, FEED: 0.35, STORY: 0.06}[m.product]
+        return max(1.0, f * base * math.exp(1.2 * (unit(self.seed, "mp", m.id) - 0.5)) + 3)
+
+    def media_values(self, m: Media, at: float) -> dict:
+        """Lifetime metric values of a media at an instant (all metrics, unfiltered)."""
+        age_h = max(0.0, (min(at, m.ts + DAY) if m.is_story else at) - m.ts) / 3600
+        tau = {REELS: 60.0, FEED: 18.0, STORY: 3.0}[m.product]
+        frac = 1 - math.exp(-age_h / tau)
+        p = self.media_potential(m) * frac
+        u = lambda name: unit(self.seed, name, m.id)  # noqa: E731
+        reach = int(p)
+        views = int(p * (1.3 + 0.9 * u("v")))
+        out = {"reach": reach, "views": views, "shares": int(p * (0.002 + 0.02 * u("sh")))}
+        out["reposts"] = int(out["shares"] * 0.3)
+        if m.is_story:
+            out["replies"] = int(p * 0.006 * u("rp"))
+            out["link_clicks"] = int(p * 0.01 * u("lc"))
+            nav = [int(p * 0.6), int(p * 0.08 * u("tb")), int(p * 0.12 * u("te")), int(p * 0.05 * u("sf"))]
+            out["navigation"] = {"total": sum(nav), **dict(zip(NAV_TYPES, nav))}
+            out["total_interactions"] = out["replies"] + out["shares"]
+        else:
+            out["likes"] = int(p * (0.03 + 0.09 * u("lk")))
+            out["comments"] = int(p * (0.002 + 0.008 * u("cm")))
+            out["saved"] = int(p * (0.003 + 0.02 * u("sv")))
+            out["total_interactions"] = out["likes"] + out["comments"] + out["saved"] + out["shares"]
+            out["total_likes"], out["total_comments"] = out["likes"], out["comments"]
+        out["total_views"] = views
+        if m.product in (FEED, STORY):
+            out["follows"] = int(p * (0.001 + 0.004 * u("fo")))
+            out["profile_visits"] = int(p * (0.01 + 0.02 * u("pv")))
+            acts = [int(p * w * u("pa" + t)) for t, w in zip(ACTION_TYPES, (0.01, 0.002, 0.002, 0.002, 0.003, 0.001))]
+            out["profile_activity"] = {"total": sum(acts), **dict(zip(ACTION_TYPES, acts))}
+        if m.product == REELS:
+            avg = int(3000 + 12000 * u("aw"))
+            out["ig_reels_avg_watch_time"] = avg if views else 0
+            out["ig_reels_video_view_total_time"] = views * avg
+            out["reels_skip_rate"] = round(20 + 40 * u("sk"), 2)
+            out["plays"] = views
+        out["impressions"] = int(views * 0.9)
+        out["video_views"] = views if m.media_type == "VIDEO" else 0
+        if self.shared_to_facebook(m):
+            out["facebook_views"] = int(views * 0.1)
+            out["crossposted_views"] = int(views * 0.1)
+        return out
+
+    def shared_to_facebook(self, m: Media) -> bool:
+        return unit(self.seed, "fb", m.id) < 0.3
+
+    # --- account daily -------------------------------------------------------------------------
+    def day_settled(self, a: Account, d: int) -> dict:
+        """Settled daily values for a Pacific day: scalars, and breakdown dicts with 'total'."""
+        s = self.seed
+        u = lambda name: unit(s, name, a.id, d)  # noqa: E731
+        f, f_prev = self.followers_end(a, d), self.followers_end(a, d - 1)
+        n_p, n_s = self.posts_on(a, d), self.stories_on(a, d)
+        activity = math.sqrt(1 + 0.8 * n_p + 0.3 * n_s)
+        reach = int(f * (0.08 + 0.12 * u("r")) * activity) + int(5 * u("r0"))
+        views = int(reach * (1.8 + 1.2 * u("v")))
+        likes = int(reach * (0.05 + 0.05 * u("l")))
+        comments = int(likes * (0.05 + 0.1 * u("c")))
+        saves = int(likes * (0.05 + 0.15 * u("sv")))
+        shares = int(likes * (0.03 + 0.07 * u("sh")))
+        replies = int(n_s * reach * 0.002 * u("rp"))
+        reposts = int(shares * 0.3)
+        profile_views = int(reach * (0.02 + 0.04 * u("pv")))
+        taps = int(profile_views * (0.03 + 0.07 * u("pt")))
+        churn = int(f * (0.0005 + 0.0015 * u("ch")))
+        net = f - f_prev
+        follows, unfollows = max(net, 0) + churn, max(-net, 0) + churn
+        wp = [0.35 + u("w1"), 0.15 * u("w2") + 0.05, 0.3 + u("w3"), 0.1 + 0.3 * u("w4")]
+        out = {
+            "reach": reach, "views": views, "accounts_engaged": int(reach * (0.03 + 0.05 * u("ae"))),
+            "likes": likes, "comments": comments, "saves": saves, "shares": shares, "replies": replies,
+            "reposts": reposts, "total_interactions": likes + comments + saves + shares + replies,
+            "profile_views": profile_views,
+            "website_clicks": int(profile_views * (0.05 + 0.1 * u("wc"))) if a.website else 0,
+            "profile_links_taps": {"total": taps, **dict(zip(CONTACT_TYPES, split(
+                taps, [0.1 + u("ct" + c) for c in CONTACT_TYPES])))},
+            "follows_and_unfollows": {"total": follows + unfollows, "FOLLOWER": follows, "NON_FOLLOWER": unfollows},
+            "follower_count": follows,
+            "_weights_product": wp,
+            "_weights_follow": [0.4 + u("wf"), 0.5 + u("wn"), 0.05],
+            "impressions": int(views * 1.1),
+        }
+        return out
+
+    def day_served(self, a: Account, d: int, now: float) -> dict | None:
+        """What the API serves for a day at ``now`` (restated until 48 h after the day ends)."""
+        start, end = day_start(d), day_end(d)
+        if now < start:
+            return None
+        settled = self.day_settled(a, d)
+        progress = (now - start) / (end + SETTLE - start)
+        if progress >= 1:
+            return settled
+        hour = int(now // 3600)
+        factor = (0.8 + 0.2 * progress) * (1 - 0.02 * unit(self.seed, "rs", a.id, d, hour) * (1 - progress))
+        if now < end:
+            factor *= (now - start) / (end - start)
+        out = {}
+        for key, v in settled.items():
+            if key.startswith("_"):
+                out[key] = v
+            elif isinstance(v, dict):
+                total = int(v["total"] * factor)
+                names = [n for n in v if n != "total"]
+                out[key] = {"total": total, **dict(zip(names, split(total, [v[n] + 0.01 for n in names])))}
+            else:
+                out[key] = int(v * factor)
+        out["follower_count"] = out["follows_and_unfollows"]["FOLLOWER"]
+        return out
+
+
+_FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jun", "Kira", "Luis", "Maya",
+          "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
+_LAST = ["Alvarez", "Brown", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jones", "Khan",
+         "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Rossi", "Silva", "Tanaka", "Weber"]
+_NOUNS = ["Acme", "Bluebird", "Cedar", "Dune", "Ember", "Fjord", "Grove", "Harbor", "Iris", "Juniper", "Kite",
+          "Lumen", "Maple", "Nimbus", "Orchid", "Pebble", "Quartz", "Rook", "Sable", "Tide", "Umber", "Vale",
+          "Willow", "Yarrow", "Zephyr"]
