@@ -151,20 +151,26 @@ class Simulator:
                                expires=expires, long=user.long)
 
     # --- rate limit ------------------------------------------------------------------------------
-    def buc_count(self, ig: str, now: float) -> int:
+    def buc_usage(self, ig: str, now: float) -> tuple[int, int]:
+        """(calls, cpu units) of the account in the rolling 24 h window (hourly buckets)."""
         buckets = self.buc.get(ig)
         if not buckets:
-            return 0
+            return 0, 0
         hour = int(now // 3600)
-        for old in [h for h in buckets if h <= hour - 24]:
+        for old in [h for h in buckets if h <= hour - 24 or h > hour]:
             del buckets[old]
-        return sum(buckets.values())
+        return sum(v[0] for v in buckets.values()), sum(v[1] for v in buckets.values())
 
-    def buc_add(self, ig: str, now: float, n: int) -> None:
+    def buc_count(self, ig: str, now: float) -> int:
+        return max(self.buc_usage(ig, now))
+
+    def buc_add(self, ig: str, now: float, calls: int, units: int) -> None:
         hour = int(now // 3600)
         b = self.buc.setdefault(ig, {})
-        b[hour] = b.get(hour, 0) + n
-        self.app_calls[hour] = self.app_calls.get(hour, 0) + n
+        v = b.setdefault(hour, [0, 0])
+        v[0] += calls
+        v[1] += units
+        self.app_calls[hour] = self.app_calls.get(hour, 0) + calls
         if len(self.app_calls) > 48:
             for old in sorted(self.app_calls)[:-48]:
                 del self.app_calls[old]
@@ -174,22 +180,16 @@ class Simulator:
 
     def buc_header(self, ig: str, now: float, eta: int | None = None) -> str:
         limit = self.buc_limit()
-        count = self.buc_count(ig, now)
-        pct = min(100, int(count * 100 / (limit if limit > 0 else 4800)))
-        if eta is None:
-            eta = 0
-            if limit > 0 and count >= limit:
-                eta = self.eta_minutes(ig, now)
-        return json.dumps({ig: [{"type": "instagram", "call_count": pct, "total_cputime": max(0, pct // 3),
-                                 "total_time": max(0, pct // 2), "estimated_time_to_regain_access": eta}]},
-                          separators=(",", ":"))
+        calls, units = self.buc_usage(ig, now)
+        base = limit if limit > 0 else 4800
+        pct = lambda n: min(100, int(n * 100 / base))  # noqa: E731
+        return json.dumps({ig: [{"type": "instagram", "call_count": pct(calls), "total_cputime": pct(units),
+                                 "total_time": pct((calls + units) // 2),
+                                 "estimated_time_to_regain_access": eta or 0}]}, separators=(",", ":"))
 
     def eta_minutes(self, ig: str, now: float) -> int:
-        buckets = self.buc.get(ig) or {}
-        if not buckets:
-            return 1
-        oldest = min(buckets)
-        return max(1, int(((oldest + 24) * 3600 - now) // 60) + 1)
+        """Throttled accounts are re-examined after a 1-minute penalty (see docs/simulator.md)."""
+        return 1
 
     def app_usage_header(self, now: float) -> str:
         hour = int(now // 3600)
@@ -787,6 +787,7 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
     item = Item()
     ctx = Ctx(version, now, base, params, token_raw)
     account = None
+    units = 1
     try:
         account = graph.resolve_account(segs, token_raw, now)
         item.account = account
@@ -796,7 +797,11 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
             kind = fault["kind"]
             if kind == "hang":
                 item.hang = True
-                await asyncio.sleep(HANG_S)
+                try:
+                    await asyncio.sleep(HANG_S)
+                except asyncio.CancelledError:  # server shutting down
+                    item.reset = True
+                    return item
             elif kind == "reset":
                 item.reset = True
             elif kind == "batch_null":
@@ -805,7 +810,7 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
             elif kind in FAULT_ERRORS:
                 raise FAULT_ERRORS[kind]()
             elif kind == "rate_limit_80002":
-                raise buc_error(5)
+                raise buc_error(1)
             elif kind == "unsupported_metric":
                 if not fault.get("metric"):
                     names = params.get("metric") or params.get("fields", "").split("insights.metric(")[-1].split(")")[0]
@@ -818,6 +823,7 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
             raise buc_error(sim.eta_minutes(account, now))
         body = await graph.dispatch(ctx, method, segs)
         item.counted = 1 + ctx.nested
+        units = len(_metrics(params)) + ctx.nested
         if item.body == "malformed_json":
             item.body = '{"data": [{"id": "1"}, oops not json'
         elif item.body == "truncated_page":
@@ -834,7 +840,7 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
         err = GraphError(1, "An unknown error has occurred.", transient=True)
         item.status, item.body, item.error_code = 500, err.envelope(sim.trace()), 1
     if account:
-        sim.buc_add(account, now, item.counted)
+        sim.buc_add(account, now, item.counted, max(item.counted, units))
         item.headers.setdefault("X-Business-Use-Case-Usage", sim.buc_header(account, now))
     item.headers["X-App-Usage"] = sim.app_usage_header(now)
     return item
