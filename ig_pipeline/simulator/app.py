@@ -317,6 +317,9 @@ class Graph:
                 raise param_error("Invalid appsecret_proof provided in the API argument")
 
     def can_see(self, tok: Token, account) -> bool:
+        if self.sim.revoked.get(account.id, -1) >= tok.issued:
+            raise GraphError(190, "Error validating access token: The user has not authorized application "
+                                  f"{self.sim.app_id}.", 467)
         if tok.kind == "ig":
             return tok.ig_user_id == account.id
         if tok.kind == "page":
