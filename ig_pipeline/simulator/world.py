@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -103,6 +104,7 @@ class Account:
     follows_count: int
     website: str | None
     cum: array = field(default_factory=lambda: array("I", [0]))
+    blocks: dict = field(default_factory=dict)
 
 
 FEED, REELS, STORY = "FEED", "REELS", "STORY"
@@ -229,33 +231,54 @@ class World:
         return self.followers_end(a, pacific_ordinal(now))
 
     # --- posts ---------------------------------------------------------------------------------
+    BLOCK = 64
+
+    def _counts(self, a: Account, kind: str, d: int) -> int:
+        """Daily counts come in 64-day blocks from one seeded PRNG each (one hash per block)."""
+        b = d // self.BLOCK
+        key = (kind, b)
+        counts = a.blocks.get(key)
+        if counts is None:
+            rng = random.Random(h64(self.seed, kind, a.id, b))
+            out = bytearray(self.BLOCK)
+            for i in range(self.BLOCK):
+                day = b * self.BLOCK + i
+                u = rng.random()
+                if kind == "np":
+                    lam = a.rate_recent if day >= a.recent_from else a.rate_old
+                else:
+                    lam = a.stories_rate
+                out[i] = poisson(lam, u) if lam > 0 and day >= a.content_start else 0
+            counts = a.blocks[key] = bytes(out)
+        return counts[d - b * self.BLOCK]
+
     def posts_on(self, a: Account, d: int) -> int:
         if d < a.content_start:
             return 0
-        lam = a.rate_recent if d >= a.recent_from else a.rate_old
-        if lam <= 0:
-            return 0
-        return poisson(lam, unit(self.seed, "np", a.id, d))
+        return self._counts(a, "np", d)
 
     def stories_on(self, a: Account, d: int) -> int:
         if d < a.content_start:
             return 0
-        return poisson(a.stories_rate, unit(self.seed, "ns", a.id, d))
+        return self._counts(a, "ns", d)
 
     def post_ts(self, a: Account, d: int, k: int, n: int, story: bool = False) -> int:
         slot = 16 * 3600 / max(n, 1)
         return day_start(d) + 6 * 3600 + int((k + 0.1 + 0.8 * unit(self.seed, "ts", story, a.id, d, k)) * slot)
 
     def count_posts_before(self, a: Account, d: int) -> int:
-        """Posts on days [content_start, d)."""
-        idx = d - a.content_start
-        if idx <= 0:
+        """Posts on days [content_start, d): whole 64-day blocks summed in C."""
+        if d <= a.content_start:
             return 0
-        cum = a.cum
-        while len(cum) <= idx:
-            day = a.content_start + len(cum) - 1
-            cum.append(cum[-1] + self.posts_on(a, day))
-        return cum[idx]
+        B = self.BLOCK
+        total = 0
+        first_b, last_b = a.content_start // B, d // B
+        for b in range(first_b, last_b):
+            self._counts(a, "np", b * B)
+            total += sum(a.blocks[("np", b)])
+        self._counts(a, "np", last_b * B)
+        total += sum(a.blocks[("np", last_b)][:d - last_b * B])
+        return total
 
     def media_count(self, a: Account, now: float) -> int:
         d = pacific_ordinal(now)
