@@ -140,7 +140,11 @@ def test_high_usage_slows_down(fresh, graph, fake_time):
     fresh.config(buc_calls_per_day=40)
     try:
         now, yesterday, days = window(fresh)
-        run(with_client(graph, fresh, fake_time, lambda c: plans.fetch_account_days(c, account, days * 5, yesterday)))
+        async def sync(client):
+            for _ in range(9):  # 4 counted calls each: usage climbs past 75 % of 40
+                await plans.fetch_account_days(client, account, days[-1:], None)
+
+        run(with_client(graph, fresh, fake_time, sync))
     finally:
         fresh.config(buc_calls_per_day=0)
     assert any(0 < s for s in fake_time.slept), "no slow-down at high usage"
