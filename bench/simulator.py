@@ -57,6 +57,34 @@ async def run_for(seconds: float, concurrency: int, make_request) -> int:
     return done
 
 
+async def raw_node_reads(port: int, ids: list[str], tokens: dict, seconds: float, concurrency: int) -> int:
+    """Node reads over ``concurrency`` keep-alive connections with a minimal HTTP/1.1 client
+    (httpx's async pool, not the simulator, is the bottleneck at these rates)."""
+    from urllib.parse import urlencode
+    stop = time.perf_counter() + seconds
+    done = 0
+
+    async def conn(w: int):
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = w
+        while time.perf_counter() < stop:
+            ig = ids[i % len(ids)]
+            q = urlencode({"fields": "id,username,followers_count", "access_token": tokens[ig]})
+            writer.write(f"GET /v24.0/{ig}?{q} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head[:80]
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length"))
+            await reader.readexactly(length)
+            done += 1
+            i += concurrency
+        writer.close()
+
+    await asyncio.gather(*(conn(w) for w in range(concurrency)))
+    return done
+
+
 async def main_async(args) -> dict:
     port = _free_port()
     proc = start_server(args.accounts, port)
@@ -107,8 +135,11 @@ async def main_async(args) -> dict:
                                                            "access_token": tokens[ig]})
                 assert r.status_code == 200, r.text
 
-            reads = await run_for(args.seconds, args.concurrency, node)
-            node_rate = reads / args.seconds
+            server = psutil.Process(proc.pid)
+            cpu0 = sum(server.cpu_times()[:2])
+            node_rate = await raw_node_reads(port, ids, tokens, args.seconds, args.concurrency) / args.seconds
+            server_cpu = sum(server.cpu_times()[:2]) - cpu0
+            node_per_cpu_s = node_rate * args.seconds / server_cpu if server_cpu else None
 
             async def batch(i: int):
                 ig = ids[i % len(ids)]
@@ -125,7 +156,8 @@ async def main_async(args) -> dict:
     finally:
         proc.terminate()
         proc.wait(10)
-    return {"node_reads_per_s": round(node_rate, 1), "batch_items_per_s": round(batch_rate, 1),
+    return {"node_reads_per_s": round(node_rate, 1),
+            "node_reads_per_server_cpu_s": round(node_per_cpu_s, 1) if node_per_cpu_s else None, "batch_items_per_s": round(batch_rate, 1),
             "rss_mb_1000_accounts": round(rss_mb, 1), "accounts": args.accounts,
             "daily_sync_s": round(sync_s, 2), "daily_sync_round_trips": len(ids) * 4,
             "counted_calls_total": requests["counted_calls"], "concurrency": args.concurrency}
