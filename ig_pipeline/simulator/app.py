@@ -39,6 +39,7 @@ FAULT_KINDS = {"transient_1", "transient_2", "hang", "reset", "malformed_json", 
                "token_password_changed", "token_revoked", "permission_10", "permission_200", "unsupported_metric",
                "batch_null"}
 HANG_S = 120.0
+MEDIA_CAP = 10000
 REQUEST_LOG_MAX = 20000
 
 
@@ -608,9 +609,12 @@ class Graph:
             pos = decode_cursor(p["after"], 2) if p.get("after") else None
             page = []
             more_older = False
+            total = w.media_count(a, now)
             for m in w.iter_media(a, top, pos):
                 if since is not None and m.ts < since:
                     break
+                if total > MEDIA_CAP and total - 1 - (w.count_posts_before(a, m.day) + m.k) >= MEDIA_CAP:
+                    break  # only the most recent 10,000 media are listed
                 if len(page) == limit:
                     more_older = True
                     break

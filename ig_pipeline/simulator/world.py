@@ -60,7 +60,7 @@ def split(total: int, weights: list[float]) -> list[int]:
 def poisson(lam: float, u: float) -> int:
     p = math.exp(-lam)
     c, k = p, 0
-    while u > c and k < 6:
+    while u > c and k < 9:
         k += 1
         p *= lam / k
         c += p
