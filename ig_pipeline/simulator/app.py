@@ -1024,7 +1024,7 @@ def create_app(config) -> Starlette:
         return json_response(200, results, headers)
 
     routes = admin.routes(sim, graph) + [
-        Route("/{path:path}", graph_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/{path:path}", graph_endpoint, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
 
     async def on_error(request, exc):
