@@ -6,6 +6,8 @@ Graph endpoints (prefix ``/vNN.0`` for v21.0–v25.0; no prefix = v24.0; token a
 ``Authorization: Bearer``):
 
 - ``GET /dialog/oauth`` (HTML Allow/Deny form) → POST → 302 to ``redirect_uri?code=&state=`` or the error params
+- ``GET /oauth/authorize`` (Instagram Login page) and ``POST /oauth/access_token`` with
+  ``grant_type=authorization_code`` (Instagram Login code exchange, IG error shape)
 - ``GET /oauth/access_token`` (code exchange, ``fb_exchange_token``), ``GET /access_token`` (``ig_exchange_token``),
   ``GET /refresh_access_token`` (``ig_refresh_token``, refused under 24 h), ``GET /debug_token``
 - ``GET /me``, ``GET /me/accounts``, ``GET /{page-id}``, ``GET /{fb-user-id}[/accounts]``

@@ -931,6 +931,15 @@ def create_app(config) -> Starlette:
             return json_response(400, err.envelope(sim.trace()))
         if rest == ["dialog", "oauth"]:
             return await dialog.handle(sim, request, version, params)
+        if rest == ["oauth", "authorize"]:
+            return await dialog.handle_ig_authorize(sim, request, params)
+        if rest == ["oauth", "access_token"] and request.method == "POST" and \
+                params.get("grant_type") == "authorization_code":
+            status, body = dialog.ig_code_exchange(sim, params)
+            sim.record({"at": iso(now), "method": "POST", "path": path, "params": redact(params), "account": None,
+                        "counted_calls": 1, "status": status, "error_code": body.get("code") if status != 200
+                        else None})
+            return json_response(status, body)
         token_raw = _token_from(request, params)
         if request.method == "POST" and "batch" in params:
             return await batch(request, version, params, token_raw, base, path, now)

@@ -76,3 +76,60 @@ async def handle(sim, request, version: int, params: dict):
 </form>
 </body></html>"""
     return HTMLResponse(page)
+
+
+async def handle_ig_authorize(sim, request, params: dict):
+    """Instagram Login authorize page (``/oauth/authorize``): pick an IG professional account."""
+    client_id = params.get("client_id", "")
+    redirect_uri = params.get("redirect_uri", "")
+    state = params.get("state")
+    scope = params.get("scope", "")
+    if client_id != sim.app_id:
+        return _error_page("Invalid app ID", "Invalid platform app")
+    if not redirect_uri or not redirect_allowed(sim, redirect_uri):
+        return _error_page("Invalid redirect_uri", "Invalid redirect_uri")
+    if request.method == "POST":
+        sep = "&" if "?" in redirect_uri else "?"
+        if params.get("decision") == "allow" and params.get("ig_user") in sim.world.by_id:
+            code = "AQB" + secrets.token_urlsafe(48)
+            sim.codes[code] = {"ig_user_id": params["ig_user"], "redirect_uri": redirect_uri, "issued": sim.now(),
+                               "used": False, "scope": scope}
+            query = {"code": code} | ({"state": state} if state is not None else {})
+        else:
+            query = {"error": "access_denied", "error_reason": "user_denied",
+                     "error_description": "The user denied your request."} | ({"state": state} if state else {})
+        return RedirectResponse(redirect_uri + sep + urlencode(query) + "#_", status_code=302)
+    options = "".join(f'<option value="{a.id}"{" selected" if a.id == params.get("sim_user") else ""}>'
+                      f'{html.escape(a.username)} ({a.account_type})</option>' for a in sim.world.accounts)
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v or "", quote=True)}">'
+                     for k, v in (("client_id", client_id), ("redirect_uri", redirect_uri),
+                                  ("state", state or ""), ("scope", scope)))
+    return HTMLResponse(f"""<!doctype html><html><head><meta charset="utf-8"><title>Instagram (simulator)</title>
+</head><body><h1>Allow access to your Instagram professional account?</h1>
+<form method="post" action="/oauth/authorize">{hidden}
+<label>Account <select name="ig_user">{options}</select></label>
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Cancel</button></form></body></html>""")
+
+
+def ig_code_exchange(sim, params: dict) -> tuple[int, dict]:
+    """``POST /oauth/access_token`` with ``grant_type=authorization_code`` (Instagram Login shape)."""
+    def fail(message):
+        return 400, {"error_type": "OAuthException", "code": 400, "error_message": message}
+    if params.get("client_id") != sim.app_id:
+        return fail("Invalid platform app")
+    if params.get("client_secret") != sim.app_secret:
+        return fail("Error validating client secret.")
+    raw = (params.get("code") or "").split("#")[0]
+    code = sim.codes.get(raw)
+    if code is None or code.get("used") or "ig_user_id" not in code or sim.now() > code["issued"] + 600:
+        return fail("Matching code was not found or was already used")
+    if params.get("redirect_uri") != code["redirect_uri"]:
+        return fail("Error validating verification code. Please make sure your redirect_uri is identical to the "
+                    "one you used in the OAuth dialog request")
+    code["used"] = True
+    now = int(sim.now())
+    token = sim.codec.mint("ig", ig_user_id=code["ig_user_id"], issued=now, expires=now + 3600, long=False)
+    return 200, {"data": [{"access_token": token, "user_id": code["ig_user_id"],
+                           "permissions": code["scope"] or "instagram_business_basic,"
+                                                          "instagram_business_manage_insights"}]}

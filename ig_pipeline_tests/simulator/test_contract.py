@@ -606,3 +606,24 @@ def test_webhook_delivery_is_signed(c, server):
     finally:
         srv.should_exit = True
         th.join(5)
+
+
+def test_instagram_login_authorize_and_code_exchange(c, server):
+    sim = server.app.state.sim
+    a = big(c)
+    redirect = "http://127.0.0.1:9999/ig"
+    page = c.http.get("/oauth/authorize", params={"client_id": sim.app_id, "redirect_uri": redirect,
+                                                  "response_type": "code", "state": "s1"})
+    assert page.status_code == 200 and page.text.count("<form") == 1
+    r = c.http.post("/oauth/authorize", data={"client_id": sim.app_id, "redirect_uri": redirect, "state": "s1",
+                                              "ig_user": a["id"], "decision": "allow"})
+    location = r.headers["location"]
+    assert location.endswith("#_")
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    form = {"client_id": sim.app_id, "client_secret": sim.app_secret, "grant_type": "authorization_code",
+            "redirect_uri": redirect, "code": code}
+    body = c.http.post("/oauth/access_token", data=form).json()
+    assert body["data"][0]["user_id"] == a["id"]
+    again = c.http.post("/oauth/access_token", data=form)
+    assert again.status_code == 400 and again.json() == {
+        "error_type": "OAuthException", "code": 400, "error_message": "Matching code was not found or was already used"}
