@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ig_pipeline.simulator.tokens import IG_SHORT_S, LONG_S, SHORT_S
+from ig_pipeline.simulator.tokens import IG_SHORT_S
 from ig_pipeline.simulator.world import ACCOUNT_DAILY, DAY, iso, pacific_ordinal
 
 

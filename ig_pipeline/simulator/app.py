@@ -6,30 +6,46 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import html
 import json
 import logging
 import os
 import random
-import secrets
 import time as _time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ig_pipeline.simulator.graph import (
-    DEFAULT_VERSION, VERSIONS, AccountInsights, GraphError, MediaView, Sel, decode_cursor, encode_cursor,
-    param_error, parse_fields, parse_limit, parse_time_param, unsupported_get)
-from ig_pipeline.simulator.tokens import DATA_ACCESS_S, IG_SHORT_S, LONG_S, SHORT_S, Token, TokenCodec
+    DEFAULT_VERSION,
+    VERSIONS,
+    AccountInsights,
+    GraphError,
+    MediaView,
+    Sel,
+    decode_cursor,
+    encode_cursor,
+    param_error,
+    parse_fields,
+    parse_limit,
+    parse_time_param,
+    unsupported_get,
+)
+from ig_pipeline.simulator.tokens import DATA_ACCESS_S, LONG_S, SHORT_S, Token, TokenCodec
 from ig_pipeline.simulator.world import (
-    ACCOUNT_DAILY, DAY, PT, UTC, World, day_end, day_start, h64, iso, pacific_ordinal)
+    DAY,
+    PT,
+    UTC,
+    World,
+    h64,
+    iso,
+)
 
 log = logging.getLogger("ig_pipeline.simulator")
 SCOPES = ["instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",

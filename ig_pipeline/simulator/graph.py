@@ -13,8 +13,29 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from ig_pipeline.simulator.world import (
-    ACTION_TYPES, CONTACT_TYPES, DAY, FEED, FOLLOW_TYPES, NAV_TYPES, PRODUCT_BREAKDOWN, PT, REELS, STORY,
-    TWO_YEARS, UNIQUE, UTC, Account, Media, day_end, day_start, h64, iso, pacific_ordinal, split, unit)
+    ACTION_TYPES,
+    CONTACT_TYPES,
+    DAY,
+    FEED,
+    FOLLOW_TYPES,
+    NAV_TYPES,
+    PRODUCT_BREAKDOWN,
+    PT,
+    REELS,
+    STORY,
+    TWO_YEARS,
+    UNIQUE,
+    UTC,
+    Account,
+    Media,
+    day_end,
+    day_start,
+    h64,
+    iso,
+    pacific_ordinal,
+    split,
+    unit,
+)
 
 VERSIONS = (21, 22, 23, 24, 25)
 DEFAULT_VERSION = 24
@@ -617,7 +638,7 @@ class AccountInsights:
                 weights = [sum(s[wkey][i] for s in served) for i in range(len(keys))]
                 parts = split(total, weights)
             tv["breakdowns"] = [{"dimension_keys": [b],
-                                 "results": [{"dimension_values": [k], "value": v} for k, v in zip(keys, parts)]}]
+                                 "results": [{"dimension_values": [k], "value": v} for k, v in zip(keys, parts, strict=False)]}]
         return {**head, "total_value": tv, "id": ident}
 
     @staticmethod
@@ -656,9 +677,9 @@ class AccountInsights:
             combos = [()]
             for b in bds:
                 combos = [c + (v,) for c in combos for v in DEMO_VALUES[b]]
-            weights = [math.prod(self._demo_weight(b, v, name) for b, v in zip(bds, c)) for c in combos]
+            weights = [math.prod(self._demo_weight(b, v, name) for b, v in zip(bds, c, strict=False)) for c in combos]
             values = split(int(audience * 0.85), weights)
-            results = sorted(([list(c), v] for c, v in zip(combos, values) if v > 0), key=lambda r: (-r[1], r[0]))
+            results = sorted(([list(c), v] for c, v in zip(combos, values, strict=False) if v > 0), key=lambda r: (-r[1], r[0]))
             tv["breakdowns"] = [{"dimension_keys": list(bds),
                                  "results": [{"dimension_values": c, "value": v} for c, v in results[:45]]}]
         return {**head, "total_value": tv, "id": ident}

@@ -9,12 +9,12 @@ import math
 import random
 from array import array
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PT = ZoneInfo("America/Los_Angeles")
-UTC = timezone.utc
+UTC = UTC
 DAY = 86400
 CONTENT_EPOCH = date(2023, 6, 1).toordinal()  # content starts around here (or 800 days before start)
 
@@ -404,7 +404,7 @@ class World:
             out["replies"] = int(p * 0.006 * u("rp"))
             out["link_clicks"] = int(p * 0.01 * u("lc"))
             nav = [int(p * 0.6), int(p * 0.08 * u("tb")), int(p * 0.12 * u("te")), int(p * 0.05 * u("sf"))]
-            out["navigation"] = {"total": sum(nav), **dict(zip(NAV_TYPES, nav))}
+            out["navigation"] = {"total": sum(nav), **dict(zip(NAV_TYPES, nav, strict=False))}
             out["total_interactions"] = out["replies"] + out["shares"]
         else:
             out["likes"] = int(p * (0.03 + 0.09 * u("lk")))
@@ -416,8 +416,8 @@ class World:
         if m.product in (FEED, STORY):
             out["follows"] = int(p * (0.001 + 0.004 * u("fo")))
             out["profile_visits"] = int(p * (0.01 + 0.02 * u("pv")))
-            acts = [int(p * w * u("pa" + t)) for t, w in zip(ACTION_TYPES, (0.01, 0.002, 0.002, 0.002, 0.003, 0.001))]
-            out["profile_activity"] = {"total": sum(acts), **dict(zip(ACTION_TYPES, acts))}
+            acts = [int(p * w * u("pa" + t)) for t, w in zip(ACTION_TYPES, (0.01, 0.002, 0.002, 0.002, 0.003, 0.001), strict=False)]
+            out["profile_activity"] = {"total": sum(acts), **dict(zip(ACTION_TYPES, acts, strict=False))}
         if m.product == REELS:
             avg = int(3000 + 12000 * u("aw"))
             out["ig_reels_avg_watch_time"] = avg if views else 0
@@ -463,7 +463,7 @@ class World:
             "profile_views": profile_views,
             "website_clicks": int(profile_views * (0.05 + 0.1 * u("wc"))) if a.website else 0,
             "profile_links_taps": {"total": taps, **dict(zip(CONTACT_TYPES, split(
-                taps, [0.1 + u("ct" + c) for c in CONTACT_TYPES])))},
+                taps, [0.1 + u("ct" + c) for c in CONTACT_TYPES]), strict=False))},
             "follows_and_unfollows": {"total": follows + unfollows, "FOLLOWER": follows, "NON_FOLLOWER": unfollows},
             "follower_count": follows,
             "_weights_product": wp,
@@ -492,7 +492,7 @@ class World:
             elif isinstance(v, dict):
                 total = int(v["total"] * factor)
                 names = [n for n in v if n != "total"]
-                out[key] = {"total": total, **dict(zip(names, split(total, [v[n] + 0.01 for n in names])))}
+                out[key] = {"total": total, **dict(zip(names, split(total, [v[n] + 0.01 for n in names]), strict=False))}
             else:
                 out[key] = int(v * factor)
         out["follower_count"] = out["follows_and_unfollows"]["FOLLOWER"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -566,6 +566,7 @@ def test_same_seed_same_bytes():
 def test_webhook_delivery_is_signed(c, server):
     import hashlib
     import hmac
+
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
