@@ -842,6 +842,12 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
             elif kind in ("malformed_json", "truncated_page"):
                 item.body = kind
         limit = sim.buc_limit()
+        platform = "business_discovery" in params.get("fields", "")
+        if platform:  # Business Discovery runs under Platform limits (app: 200 calls/hour per account)
+            if sim.app_calls.get(int(now // 3600), 0) >= 200 * max(1, len(sim.world.accounts)):
+                raise GraphError(4, "(#4) Application request limit reached", status=403, transient=True)
+            account = item.account = None
+            sim.app_calls[int(now // 3600)] = sim.app_calls.get(int(now // 3600), 0) + 1
         if account and limit > 0 and sim.buc_count(account, now) >= limit:
             raise buc_error(sim.eta_minutes(account, now))
         body = await graph.dispatch(ctx, method, segs)

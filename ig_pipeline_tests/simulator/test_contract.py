@@ -628,3 +628,14 @@ def test_instagram_login_authorize_and_code_exchange(c, server):
     again = c.http.post("/oauth/access_token", data=form)
     assert again.status_code == 400 and again.json() == {
         "error_type": "OAuthException", "code": 400, "error_message": "Matching code was not found or was already used"}
+
+
+def test_business_discovery_uses_platform_limits(c):
+    a, target = big(c), c.world["accounts"][3]
+    fields = f"business_discovery.username({target['username']}){{username,followers_count,media.limit(3){{id}}}}"
+    r = c.get(f"/v24.0/{a['id']}", a["id"], fields=fields)
+    body = r.json()["business_discovery"]
+    assert body["username"] == target["username"] and len(body["media"]["data"]) == 3
+    assert "x-business-use-case-usage" not in r.headers and "x-app-usage" in r.headers
+    err = c.error(c.get(f"/v24.0/{a['id']}", a["id"], fields="business_discovery.username(nobody){id}"))
+    assert err["code"] == 110
