@@ -113,7 +113,12 @@ async def main() -> dict:
         last: dict[str, date | None] = {}
         known: dict[str, MediaRef] = {}
         sim.take_log()
-        async with resource.client(now=sim.now) as client:
+        waited: list[float] = []
+
+        async def record_wait(seconds: float) -> None:  # the governor's waits, counted instead of slept
+            waited.append(seconds)
+
+        async with resource.client(now=sim.now, sleep=record_wait) as client:
             results = await backfill(client, account, sim.now(), last, known)
             logged = sim.take_log()
             print(f"backfill: {logged['counted_calls']} counted calls, {logged['round_trips']} round trips "
@@ -131,6 +136,7 @@ async def main() -> dict:
                       f"warnings: {sum(len(r.warnings) for r in results)}")
                 calls += logged["counted_calls"]
                 trips += logged["round_trips"]
+        print(f"governor waits requested (not slept): {len(waited)}, {sum(waited):.0f} s")
     return {"counted_calls_per_account_day": round(calls / WEEK, 1),
             "round_trips_per_account_day": round(trips / WEEK, 1), "backfill_counted_calls": backfill_calls}
 
