@@ -71,9 +71,9 @@ def worker(args) -> None:
             runs = [("instagram_intraday_job", intraday_key(now), {})]
         failed = 0
         for job, partition, tags in runs:
-            result = defs.get_job_def(job).execute_in_process(instance=instance, partition_key=partition,
+            result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
                                                               tags=tags, raise_on_error=False)
-            failed += sum(e.asset_materialization.metadata["accounts_failed"].value
+            failed += sum(e.materialization.metadata["accounts_failed"].value
                           for e in result.get_asset_materialization_events())
             if not result.success:
                 raise SystemExit(f"{job} failed")

@@ -16,6 +16,7 @@ from ig_pipeline.config import ConfigError, load_settings
 
 _COMMAND_MODULES = (
     "ig_pipeline.warehouse.commands",
+    "ig_pipeline.simulator.commands",
     "ig_pipeline.demo.run",
 )
 
@@ -32,7 +33,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ig-pipeline", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="ig-pipeline", description="Instagram analytics into Postgres with Dagster: operate and demo.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMAND_MODULES:

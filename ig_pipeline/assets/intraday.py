@@ -54,7 +54,7 @@ def instagram_intraday_snapshot(context: dg.AssetExecutionContext, config: Accou
     window = context.partition_time_window
     reason = refusal(window.start, window.end, now)
     if reason:
-        raise dg.Failure(description=reason)
+        raise dg.Failure(description=reason, allow_retries=False)
 
     accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
     summary = run_sync(

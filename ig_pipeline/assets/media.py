@@ -57,7 +57,8 @@ def instagram_media(context: dg.AssetExecutionContext, config: AccountSelection,
     window = context.partition_time_window
     since, until = window.start, min(window.end, now)
     if since >= now:
-        raise dg.Failure(f"{TABLE}: {context.partition_key_range.start} has not started yet; nothing to list.")
+        raise dg.Failure(f"{TABLE}: {context.partition_key_range.start} has not started yet; nothing to list.",
+                         allow_retries=False)
     deleted = 0
 
     def after_write(conn: Connection, result: FetchResult) -> None:

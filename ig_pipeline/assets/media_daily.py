@@ -86,11 +86,11 @@ def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSele
     keys = context.partition_keys
     if len(keys) > 1:
         raise dg.Failure(description=f"{TABLE} is a snapshot taken one day at a time; got {len(keys)} days "
-                                     f"({keys[0]} … {keys[-1]}). Nothing was written.")
+                                     f"({keys[0]} … {keys[-1]}). Nothing was written.", allow_retries=False)
     day = date.fromisoformat(keys[0])
     reason = refusal(day, pacific_day(now))
     if reason:
-        raise dg.Failure(description=reason)
+        raise dg.Failure(description=reason, allow_retries=False)
 
     accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
     with warehouse.transaction() as conn:

@@ -29,13 +29,13 @@ def _defs() -> dg.Definitions:
 def _execute(job_name: str, label: str, say: Say, *, tags=None, partition_key=None) -> None:
     started = time.monotonic()
     say(f"{label}…")
-    job = _defs().get_job_def(job_name)
+    job = _defs().resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, tags=tags or {}, partition_key=partition_key,
                                         raise_on_error=False)
     facts = []
     for event in result.get_asset_materialization_events():
-        meta = event.asset_materialization.metadata
+        meta = event.materialization.metadata
         rows = meta.get("dagster/row_count")
         facts.append(f"{event.asset_key.to_user_string()}: {rows.value if rows else 0} rows, "
                      f"{meta['accounts_ok'].value} ok / {meta['accounts_failed'].value} failed")

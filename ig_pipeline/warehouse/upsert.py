@@ -3,7 +3,8 @@
 Every loader writes through ``bulk_upsert`` inside the caller's transaction (one per account and
 partition), so a crash leaves either the old rows or the new ones. Rows identical to what is
 stored are not rewritten (the UPDATE has a ``WHERE … IS DISTINCT FROM`` guard): re-running a
-partition changes nothing, ``updated_at`` included. Only the columns present in the row dicts
+partition changes nothing, ``updated_at`` included (bookkeeping columns such as ``fetched_at``
+are written with a real change but do not count as one). Only the columns present in the row dicts
 are written, so a partial row never blanks other columns.
 """
 
@@ -24,6 +25,8 @@ from ig_pipeline.warehouse.partitions import ensure_partitions
 from ig_pipeline.warehouse.schema import INTRADAY_TABLES
 
 _MANAGED = {"created_at", "updated_at"}
+# When a row was fetched is not a change in the data: a re-run that only moves these rewrites nothing.
+_BOOKKEEPING = {"fetched_at", "last_seen_at"}
 _temp_names = itertools.count()
 
 
@@ -108,8 +111,9 @@ def _insert_statement(target: sql.Identifier, temp: sql.Identifier, columns: lis
             t=target, c=cols, s=temp, k=conflict)
     assignments = sql.SQL(", ").join(
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in values)
-    current = sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=target, c=sql.Identifier(c)) for c in values)
-    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in values)
+    compared = [c for c in values if c not in _BOOKKEEPING] or values
+    current = sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=target, c=sql.Identifier(c)) for c in compared)
+    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in compared)
     return sql.SQL(
         "INSERT INTO {t} ({c}) SELECT {c} FROM {s} ON CONFLICT ({k}) DO UPDATE SET {a} "
         "WHERE ({cur}) IS DISTINCT FROM ({inc})"
