@@ -17,6 +17,7 @@ from ig_pipeline.config import ConfigError, load_settings
 _COMMAND_MODULES = (
     "ig_pipeline.warehouse.commands",
     "ig_pipeline.simulator.commands",
+    "ig_pipeline.web.commands",
     "ig_pipeline.demo.run",
 )
 

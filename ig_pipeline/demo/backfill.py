@@ -33,14 +33,15 @@ def _execute(job_name: str, label: str, say: Say, *, tags=None, partition_key=No
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, tags=tags or {}, partition_key=partition_key,
                                         raise_on_error=False)
-    facts = []
+    facts = {}  # a range run reports once per partition with the same figures: one line per asset
     for event in result.get_asset_materialization_events():
         meta = event.materialization.metadata
         rows = meta.get("dagster/row_count")
-        facts.append(f"{event.asset_key.to_user_string()}: {rows.value if rows else 0} rows, "
-                     f"{meta['accounts_ok'].value} ok / {meta['accounts_failed'].value} failed")
+        facts.setdefault(event.asset_key.to_user_string(),
+                         f"{event.asset_key.to_user_string()}: {rows.value if rows else 0} rows written, "
+                         f"{meta['accounts_ok'].value} ok / {meta['accounts_failed'].value} failed")
     state = "done" if result.success else "FAILED (see the run in the Dagster UI)"
-    say(f"{label} {state} in {time.monotonic() - started:.1f}s" + ("; " + "; ".join(facts) if facts else ""))
+    say(f"{label} {state} in {time.monotonic() - started:.1f}s" + ("; " + "; ".join(facts.values()) if facts else ""))
 
 
 def backfill(days: int, say: Say) -> None:

@@ -153,16 +153,22 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
 
 
 def connect_all(sim_url: str, settings) -> int:
-    """One app user per simulated Facebook user, each connecting through the dialog."""
+    """One app user per simulated Facebook user with a professional account, each through the dialog.
+
+    (The world also has people whose Pages have no Instagram professional account; the handler
+    refuses them with its troubleshooting page, which the tests cover.)
+    """
     from ig_pipeline.web.links import make_connect_link
 
     world = httpx.get(f"{sim_url}/_sim/world", timeout=30).json()
     connected = 0
     for index, user in enumerate(world["fb_users"]):
-        owner = f"demo-owner-{index + 1:02d}"
+        linked = sum(1 for page in user["pages"] if page.get("instagram_business_account"))
+        if not linked:
+            continue
         with httpx.Client(timeout=60) as http:
-            connect_through_dialog(http, make_connect_link(owner, settings), user["id"])
-        connected += sum(1 for page in user["pages"] if page.get("instagram_business_account"))
+            connect_through_dialog(http, make_connect_link(f"demo-owner-{index + 1:02d}", settings), user["id"])
+        connected += linked
     return connected
 
 

@@ -15,7 +15,7 @@ def main(sim_url: str, db_url: str, now: str, job: str, partition: str) -> int:
         "graph": InstagramGraphAPI(base_url=sim_url, instagram_base_url=sim_url, version="v24.0", app_secret=None),
         "warehouse": PostgresWarehouse(database_url=db_url), "clock": PipelineClock(fixed_now=now)})
     with dg.instance_for_test() as instance:
-        result = defs.get_job_def(job).execute_in_process(instance=instance, partition_key=partition,
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
                                                           raise_on_error=False)
     return 0 if result.success else 1
 

@@ -41,7 +41,7 @@ def _failures(env) -> dict[str, str]:
 def _sync(env, day: str, graph=None) -> None:
     defs = env.defs(**({"graph": graph} if graph else {}))
     for job in JOBS:
-        result = defs.get_job_def(job).execute_in_process(partition_key=day, raise_on_error=False)
+        result = defs.resolve_job_def(job).execute_in_process(partition_key=day, raise_on_error=False)
         assert result.success, f"{job} did not finish under faults"
 
 

@@ -1,0 +1,254 @@
+"""The OAuth handler: connect link → Facebook Login dialog → callback → encrypted connections.
+
+Pages are plain HTML with the original troubleshooting explanations. Tokens, codes and secrets
+never appear in pages, logs or exceptions; every Graph call goes through the one Graph client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ig_pipeline.config import Settings, _is_local, load_settings
+from ig_pipeline.graph.errors import ErrorClass, GraphError
+from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.warehouse import schema
+from ig_pipeline.warehouse.database import get_engine, warehouse_url
+from ig_pipeline.warehouse.upsert import bulk_upsert
+from ig_pipeline.web.crypto import TokenCipher
+from ig_pipeline.web.links import LinkRejected, verify_link
+from ig_pipeline.web.state import COOKIE, STATE_TTL_S, StateRejected, StateStore
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",
+          "business_management")
+REQUIRED_SCOPES = {"instagram_basic", "instagram_manage_insights"}
+NODE_FIELDS = "id,username,name,profile_picture_url"
+MISSING_PERMISSIONS = ("Missing permissions: the app needs Instagram basic access and insights. Connect again "
+                       "and keep every permission ticked (the app's Instagram permissions must also be approved "
+                       "in Meta's App Review).")
+NO_BUSINESS_ACCOUNT = ("No Instagram Business Account found. Ensure the Instagram account is set to Business or "
+                       "Creator (personal accounts are not supported), connect it to a Facebook Page, and make sure "
+                       "you selected that Page when connecting.")
+
+
+def page(status: int, title: str, *paragraphs: str, items: list[str] = ()) -> HTMLResponse:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    if items:
+        body += "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
+    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>", status_code=status)
+
+
+def dialog_url(settings: Settings) -> str:
+    base = settings.graph_url if _is_local(settings.graph_url) else "https://www.facebook.com"
+    return f"{base}/{settings.graph_version}/dialog/oauth"
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
+    settings = settings or load_settings()
+    for name in ("app_id", "app_secret", "redirect_uri", "token_keys"):
+        settings.require(name)
+    cipher = TokenCipher.from_settings(settings)
+    states = StateStore(settings)
+    graph = InstagramGraphAPI(base_url=settings.graph_url)
+    trust_header = os.environ.get("IG_TRUST_PROXY_HEADER") == "1"
+
+    def engine():
+        return get_engine(database_url or warehouse_url(settings))
+
+    def owner_of(request: Request, link: str | None) -> str:
+        if trust_header and request.headers.get("x-ig-owner"):
+            return request.headers["x-ig-owner"]
+        if not link:
+            raise LinkRejected("Open this page through your connect link.")
+        return verify_link(link, settings)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def connect(request: Request) -> Response:
+        try:
+            owner = owner_of(request, request.query_params.get("link"))
+        except LinkRejected as exc:
+            return page(403, "Cannot connect", str(exc))
+        state, nonce = states.issue(owner)
+        query = urlencode({"client_id": settings.app_id, "redirect_uri": settings.redirect_uri, "state": state,
+                           "response_type": "code", "scope": ",".join(SCOPES)})
+        response = RedirectResponse(f"{dialog_url(settings)}?{query}", status_code=302)
+        response.set_cookie(COOKIE, nonce, max_age=STATE_TTL_S, httponly=True, samesite="lax",
+                            secure=settings.oauth_public_url.startswith("https://"), path="/instagram")
+        return response
+
+    async def callback(request: Request) -> Response:
+        params = request.query_params
+        try:
+            owner = states.consume(params.get("state"), request.cookies.get(COOKIE))
+        except StateRejected as exc:
+            return page(400, "Connection failed", str(exc))
+        if params.get("error"):
+            if params["error"] == "access_denied":
+                return page(400, "Nothing was connected", "You declined the permissions on Facebook, so no account "
+                            "was connected. Use your connect link again to retry.")
+            return page(400, "Nothing was connected", "Facebook reported an error during sign-in.")
+        if not params.get("code"):
+            return page(400, "Connection failed", "The sign-in response has no authorization code.")
+        try:
+            connected, notes = await _connect_accounts(params["code"], owner)
+        except GraphError as exc:
+            log.warning("OAuth callback failed: %s (code %s)", exc.error_class, exc.code)
+            if exc.error_class in (ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED):
+                return page(502, "Instagram did not answer", "Facebook's servers did not complete the connection. "
+                            "Nothing was saved; please try again in a few minutes.")
+            return page(400, "Connection failed", "The sign-in code is invalid, expired or was already used. "
+                        "Nothing was saved; use your connect link again.")
+        except _Refused as exc:
+            return page(exc.status, "Nothing was connected", str(exc), items=exc.items)
+        return page(200, "Instagram connected", "These accounts are now connected; their analytics will be "
+                    "collected automatically.", *notes, items=connected)
+
+    async def _connect_accounts(code: str, owner: str) -> tuple[list[str], list[str]]:
+        secret, app_id = settings.app_secret, settings.app_id
+        async with graph.client() as client:
+            short = await client.exchange_code(code, settings.redirect_uri, app_id, secret)
+            long = await client.exchange_long_lived(short["access_token"], app_id, secret)
+            token = long["access_token"]
+            info = await client.debug_token(token, app_id, secret)
+            scopes = set(info.get("scopes") or [])
+            if not REQUIRED_SCOPES <= scopes:
+                raise _Refused(403, MISSING_PERMISSIONS)
+            pages = await client.pages(token)
+            if not pages:
+                raise _Refused(400, "No Facebook Pages were shared. " + NO_BUSINESS_ACCOUNT)
+            rows, notes = [], []
+            now = datetime.now(UTC)
+            for fb_page in pages:
+                linked = (fb_page.get("instagram_business_account") or {}).get("id")
+                if not linked:
+                    notes.append(f"The Page “{fb_page.get('name', fb_page.get('id'))}” has no Instagram Business "
+                                 "or Creator account linked; it was skipped.")
+                    continue
+                node = await client.ig_user(str(linked), token, NODE_FIELDS)
+                rows.append({
+                    "ig_user_id": str(linked), "owner_id": owner, "login_type": "facebook",
+                    "fb_user_id": str(info.get("user_id") or "") or None, "page_id": str(fb_page.get("id")),
+                    "page_name": fb_page.get("name"), "username": node.get("username"), "name": node.get("name"),
+                    "profile_picture_url": node.get("profile_picture_url"),
+                    "token_encrypted": cipher.encrypt(token), "token_expires_at": _instant(info.get("expires_at")),
+                    "data_access_expires_at": _instant(info.get("data_access_expires_at")),
+                    "token_refreshed_at": now, "scopes": sorted(scopes), "status": "active", "status_reason": None,
+                    "connected_at": now,
+                })
+        if not rows:
+            raise _Refused(400, NO_BUSINESS_ACCOUNT, items=notes)
+        await run_in_threadpool(_store, rows)
+        log.info("owner connected %d Instagram account(s)", len(rows))
+        return [f"@{r['username'] or r['ig_user_id']} (Page {r['page_name']})" for r in rows], notes
+
+    def _store(rows: list[dict]) -> None:
+        with engine().begin() as conn:
+            bulk_upsert(conn, schema.instagram_connection, rows)
+
+    async def disconnect(request: Request) -> Response:
+        form = await request.form()
+        try:
+            owner = owner_of(request, form.get("link"))
+        except LinkRejected as exc:
+            return page(403, "Cannot disconnect", str(exc))
+        ig_user_id = str(form.get("ig_user_id") or "")
+
+        def update() -> int:
+            from sqlalchemy import text
+
+            with engine().begin() as conn:
+                return conn.execute(text(
+                    "UPDATE instagram_connection SET status = 'disconnected', token_encrypted = NULL, "
+                    "status_reason = 'disconnected by the owner' WHERE ig_user_id = :id AND owner_id = :owner"),
+                    {"id": ig_user_id, "owner": owner}).rowcount
+
+        if not await run_in_threadpool(update):
+            return page(404, "Not found", "No such connected account for you.")
+        return page(200, "Disconnected", "The account is disconnected and its access token deleted.")
+
+    async def webhook_verify(request: Request) -> Response:
+        params = request.query_params
+        expected = settings.require("webhook_verify_token")
+        if params.get("hub.mode") == "subscribe" and hmac.compare_digest(params.get("hub.verify_token", ""), expected):
+            return PlainTextResponse(params.get("hub.challenge", ""))
+        return PlainTextResponse("verification failed", status_code=403)
+
+    async def webhook(request: Request) -> Response:
+        body = await request.body()
+        signature = request.headers.get("x-hub-signature-256", "")
+        expected = "sha256=" + hmac.new(settings.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(signature, expected):
+            return PlainTextResponse("bad signature", status_code=403)
+        try:
+            payload = json.loads(body)
+            entries = payload["entry"] if isinstance(payload, dict) else None
+            if not isinstance(entries, list):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return PlainTextResponse("malformed JSON payload", status_code=400)
+        stored = await run_in_threadpool(_store_story_insights, entries)
+        return PlainTextResponse(f"stored {stored}")
+
+    def _store_story_insights(entries: list) -> int:
+        from sqlalchemy import text
+
+        from ig_pipeline.web.webhooks import story_insight_rows
+
+        with engine().begin() as conn:
+            owners = dict(conn.execute(text("SELECT ig_user_id, owner_id FROM instagram_connection")).all())
+            rows = story_insight_rows(entries, owners, datetime.now(UTC))
+            return bulk_upsert(conn, schema.instagram_story_insights, rows)
+
+    return Starlette(routes=[
+        Route("/healthz", healthz),
+        Route("/instagram/connect", connect),
+        Route("/instagram/callback", callback),
+        Route("/instagram/disconnect", disconnect, methods=["POST"]),
+        Route("/webhooks/instagram", webhook_verify, methods=["GET"]),
+        Route("/webhooks/instagram", webhook, methods=["POST"]),
+    ])
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str, items: list[str] = ()):
+        super().__init__(message)
+        self.status, self.items = status, list(items)
+
+
+def _instant(epoch) -> datetime | None:
+    """debug_token times: Unix seconds, 0 meaning never."""
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC) if epoch and int(epoch) > 0 else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def serve(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise OSError(f"port {port} on {host} is already in use; choose another with --port") from None
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+

@@ -1,0 +1,42 @@
+"""Signed, expiring connect links: who the app user (tenant) is when they come to connect.
+
+The link carries the owner id signed with a key derived from the app secret (itsdangerous), so
+it cannot be forged or altered, and it expires (24 h by default). A reverse proxy that already
+authenticates users may instead pass the owner in ``X-IG-Owner`` when IG_TRUST_PROXY_HEADER=1.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ig_pipeline.config import Settings
+
+DEFAULT_TTL_S = 86_400
+
+
+class LinkRejected(ValueError):
+    """The link was forged, altered or has expired (the message says which, never its content)."""
+
+
+def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.require("app_secret"), salt=f"ig_pipeline.{salt}")
+
+
+def make_connect_link(owner_id: str, settings: Settings, ttl_s: int = DEFAULT_TTL_S) -> str:
+    token = _serializer(settings, "connect-link").dumps({"owner": owner_id, "ttl": ttl_s})
+    return f"{settings.oauth_public_url}/instagram/connect?{urlencode({'link': token})}"
+
+
+def verify_link(token: str, settings: Settings) -> str:
+    """The owner id of a valid link."""
+    serializer = _serializer(settings, "connect-link")
+    try:
+        payload = serializer.loads(token, max_age=7 * DEFAULT_TTL_S)
+        serializer.loads(token, max_age=int(payload["ttl"]))
+        return str(payload["owner"])
+    except SignatureExpired:
+        raise LinkRejected("This connect link has expired. Ask for a new one.") from None
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise LinkRejected("This connect link is not valid.") from None
