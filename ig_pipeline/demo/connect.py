@@ -49,7 +49,9 @@ class _FormParser(HTMLParser):
 
 
 class ConnectError(RuntimeError):
-    pass
+    def __init__(self, message: str, response: httpx.Response | None = None):
+        super().__init__(message)
+        self.response = response
 
 
 def connect_through_dialog(http: httpx.Client, connect_link: str, fb_user_id: str) -> httpx.Response:
@@ -65,5 +67,5 @@ def connect_through_dialog(http: httpx.Client, connect_link: str, fb_user_id: st
     target = urljoin(str(dialog.url), form.action)
     result = http.post(target, data=fields, follow_redirects=True)
     if result.status_code != 200:
-        raise ConnectError(f"connecting Facebook user {fb_user_id} ended with HTTP {result.status_code}")
+        raise ConnectError(f"connecting Facebook user {fb_user_id} ended with HTTP {result.status_code}", result)
     return result

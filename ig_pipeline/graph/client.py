@@ -38,6 +38,20 @@ from ig_pipeline.graph.tokens import TokenEndpoints
 
 log = logging.getLogger(__name__)
 
+
+class _NoQueryStrings(logging.Filter):
+    """httpx logs every request URL at INFO; ours carry tokens, codes and secrets in the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                str(a.copy_with(query=None)) + "?…" if isinstance(a, httpx.URL) and a.query else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+        return True
+
+
+logging.getLogger("httpx").addFilter(_NoQueryStrings())
+
 AUTH_PARAMS = frozenset({"access_token", "appsecret_proof", "appsecret_time"})
 APP_WIDE_CODES = frozenset({4})  # app-level limit: every account backs off
 MAX_PAGES = 200  # /media serves at most 10 000 items; at limit=100 that is 100 pages
