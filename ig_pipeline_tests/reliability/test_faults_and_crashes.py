@@ -24,11 +24,16 @@ pytestmark = pytest.mark.reliability
 ACCOUNTS = 50
 RATE = 0.05
 # fault kind -> error classes an account may end with (empty: retries must absorb it entirely)
-TRANSIENT = {"transient_1", "transient_2", "reset", "malformed_json", "truncated_page", "batch_null", "hang",
-             "rate_limit_4", "rate_limit_17", "rate_limit_32", "rate_limit_613"}
+TRANSIENT = {"transient_1", "transient_2", "reset", "malformed_json", "truncated_page", "batch_null", "hang"}
 PERMANENT = {"token_expired": {"token_invalid"}, "token_password_changed": {"token_invalid"},
-             "token_revoked": {"token_invalid"}, "permission_10": {"bad_request", "no_data"},
-             "permission_200": {"bad_request"}, "rate_limit_80002": {"rate_limited"}}
+             "token_revoked": {"token_invalid"},
+             # only re-consent cures a missing permission, so the client marks the account for reconnection
+             "permission_10": {"token_invalid"}, "permission_200": {"token_invalid"},
+             # a rate limit means "stop calling that scope" (4 is app-wide): with the test's short wait cap
+             # the affected accounts end rate_limited with a next_retry_at, the others complete
+             "rate_limit_4": {"rate_limited"}, "rate_limit_17": {"rate_limited"},
+             "rate_limit_32": {"rate_limited"}, "rate_limit_613": {"rate_limited"},
+             "rate_limit_80002": {"rate_limited"}}
 JOBS = ("instagram_account_daily_job", "instagram_media_daily_job")
 
 
@@ -62,6 +67,11 @@ def test_fault_matrix(kind, make_env, new_warehouse):
         assert failed == {}, f"{kind}: retries should absorb a {RATE:.0%} fault rate, got {failed}"
     elif kind in PERMANENT:
         assert set(failed.values()) <= PERMANENT[kind], failed
+        if PERMANENT[kind] == {"rate_limited"} and failed:
+            with faulty.warehouse.transaction() as conn:
+                waiting = conn.execute(sa.text("SELECT count(*) FROM instagram_sync_state WHERE "
+                                               "last_error_class = 'rate_limited' AND next_retry_at IS NULL")).scalar()
+            assert waiting == 0, "every rate-limited account must know when to try again"
         if PERMANENT[kind] == {"token_invalid"} and failed:
             with faulty.warehouse.transaction() as conn:
                 statuses = set(conn.execute(sa.text(

@@ -19,6 +19,7 @@ def test_browser_connects_through_the_dialog(oauth):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -33,7 +34,8 @@ def test_browser_connects_through_the_dialog(oauth):
         select = driver.find_element(By.NAME, "fb_user")
         driver.execute_script("arguments[0].value = arguments[1]", select, fb_user)
         driver.find_element(By.CSS_SELECTOR, "button[name=decision][value=allow]").click()
-        assert "Instagram connected" in driver.find_element(By.TAG_NAME, "h1").text
+        WebDriverWait(driver, 30).until(
+            lambda d: "Instagram connected" in "".join(h.text for h in d.find_elements(By.TAG_NAME, "h1")))
         page = driver.page_source
     finally:
         driver.quit()
