@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 
 from ig_pipeline.config import load_settings
@@ -14,6 +15,11 @@ def add_commands(subparsers) -> None:
     cmd.set_defaults(func=_db_url)
     cmd = subparsers.add_parser("db-stop", help="stop the embedded Postgres server of IG_DATA_DIR")
     cmd.set_defaults(func=_db_stop)
+    cmd = subparsers.add_parser(
+        "dagster", help="run a dagster CLI command with this project's instance (e.g. `dagster dev`, "
+                        "`dagster definitions validate`)")
+    cmd.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="ARGS")
+    cmd.set_defaults(func=_dagster)
 
 
 def _migrate(args) -> int:
@@ -51,3 +57,17 @@ def _db_stop(args) -> int:
     stopped = embedded.stop(settings.data_dir)
     print("embedded Postgres stopped" if stopped else "embedded Postgres was not running")
     return 0
+
+
+def _dagster(args) -> int:
+    """DAGSTER_HOME and the storage URL prepared (embedded server started if it is the default)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ig_pipeline.dagster_instance import REPO_ROOT, dagster_environment
+
+    env = os.environ | dagster_environment(load_settings())
+    executable = Path(sys.executable).with_name("dagster")
+    return subprocess.call([str(executable), *args.dagster_args], env=env, cwd=REPO_ROOT)
