@@ -66,3 +66,12 @@ def test_migrate_command_twice_changes_nothing(database_url, tmp_path):
     second = _cli("migrate", IG_DATABASE_URL=database_url, IG_DATA_DIR=str(tmp_path))
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert "already at revision" in second.stdout and "partitions created 0, dropped 0" in second.stdout
+
+
+def test_dagster_wrapper_validates_the_code_location_on_the_project_instance(tmp_path):
+    try:
+        result = _cli("dagster", "definitions", "validate", "-w", "workspace.yaml", IG_DATA_DIR=str(tmp_path))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "All code locations passed validation" in result.stdout + result.stderr
+    finally:
+        _cli("db-stop", IG_DATA_DIR=str(tmp_path))
