@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.governor import Governor, parse_usage
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-class FakeTime:
-    def __init__(self):
-        self.now, self.slept = 0.0, []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from ig_pipeline_tests.graph.fake import FakeTime, run
 
 
 def buc(call_count=0, cpu=0, total=0, regain=0, key="17841400000000001", kind="instagram"):
