@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import dagster as dg
@@ -108,22 +107,23 @@ def test_rerunning_a_partition_changes_nothing(make_env):
 def test_overlapping_runs_of_one_partition_leave_no_duplicates(make_env):
     env = make_env(accounts=4)
     day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
-    results, errors = [], []
-
-    def run():
-        try:
-            results.append(env.run("instagram_media_daily_job", partition_key=day))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors and all(r.success for r in results)
+    runs = [env.start_run("instagram_media_daily_job", day) for _ in range(2)]
+    for run in runs:
+        env.finish(run)
     dupes = _rows(env, "SELECT media_id, day, count(*) FROM instagram_media_daily GROUP BY 1, 2 HAVING count(*) > 1")
     assert dupes == []
+    assert len(_rows(env, "SELECT 1 FROM instagram_media_daily WHERE day = :d", d=day)) > 0
+
+
+def test_daily_and_intraday_runs_writing_the_same_media_at_once_both_succeed(make_env):
+    """Both jobs upsert instagram_media for the same accounts; neither may deadlock or fail."""
+    env = make_env(accounts=4)
+    day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
+    window = intraday_key(env.now())
+    runs = [env.start_run("instagram_media_daily_job", day), env.start_run("instagram_intraday_job", window)]
+    for run in runs:
+        env.finish(run)
+    assert _rows(env, "SELECT 1 FROM instagram_media_intraday")
 
 
 def test_failing_accounts_do_not_stop_the_others(make_env):

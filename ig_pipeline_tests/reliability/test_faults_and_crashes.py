@@ -6,10 +6,8 @@ a clean run of the same simulated world at the same virtual instant, row for row
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -87,17 +85,14 @@ def test_fault_matrix(kind, make_env, new_warehouse):
 def test_killed_runs_then_rerun_equal_a_clean_run(make_env, new_warehouse):
     clean = make_env(accounts=10, seed=9, media=15, latency_ms=15)
     day = (pacific_day(clean.now()) - timedelta(days=1)).isoformat()
-    now = clean.now().isoformat()
+    now = clean.now()
     db = clean.warehouse.database_url
 
     def run_in_process(env) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ig_pipeline_tests.reliability.run_job", env.url, env.warehouse.database_url,
-             now, "instagram_media_daily_job", day],
-            env=os.environ | {"IG_DEMO": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return env.start_run("instagram_media_daily_job", day, now)
 
     started = time.monotonic()
-    assert run_in_process(clean).wait(timeout=120) == 0
+    clean.finish(run_in_process(clean))
     duration = time.monotonic() - started
     assert db == clean.warehouse.database_url
     expected = snapshot(clean.warehouse)
@@ -112,5 +107,5 @@ def test_killed_runs_then_rerun_equal_a_clean_run(make_env, new_warehouse):
         process.kill()
         process.wait(timeout=30)
         rerun = run_in_process(target)
-        assert rerun.wait(timeout=120) == 0, f"trial {trial}: the re-run failed"
+        target.finish(rerun)
         assert snapshot(target.warehouse) == expected, f"trial {trial}: warehouse differs from the clean run"

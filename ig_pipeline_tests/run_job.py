@@ -1,4 +1,4 @@
-"""Run one job in its own process (so a test can SIGKILL it): python -m … SIM_URL DB_URL NOW JOB PARTITION."""
+"""Run one job in its own process (so a test can SIGKILL it): python -m ig_pipeline_tests.run_job SIM_URL DB_URL NOW JOB PARTITION."""
 
 import sys
 
