@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Double,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -25,7 +26,9 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -224,6 +227,39 @@ instagram_story_insights = Table(
     Index("ix_story_insights_owner", "owner_id", "received_at"),
 )
 
-INTRADAY_TABLES = (instagram_account_intraday, instagram_media_intraday)
-# Tables whose rows belong to a tenant (all of them): row-level security applies to each.
+# Tables whose rows belong to a tenant: row-level security on owner_id applies to each.
 TENANT_TABLES = tuple(metadata.sorted_tables)
+
+# Which database role reads which tenants' rows (warehouse/roles.py); RLS lets a member see only itself.
+ig_tenant_member = Table(
+    "ig_tenant_member", metadata,
+    Column("member_role", Text, primary_key=True),
+    Column("owner_id", Text, primary_key=True),
+    *_timestamps(),
+)
+
+# One row per alert (failed run, stale account): the failure log, and the delivery state of its webhook post.
+instagram_alert_log = Table(
+    "instagram_alert_log", metadata,
+    Column("alert_id", BigInteger, Identity(), primary_key=True),
+    Column("kind", Text, nullable=False),  # run_failure | stale_sync
+    Column("dedupe_key", Text, nullable=False),  # run id | "<ig_user_id>@<last success>": one alert per incident
+    Column("run_id", Text),
+    Column("job_name", Text),
+    Column("partition_key", Text),
+    Column("step_key", Text),
+    Column("error_class", Text),
+    Column("accounts", ARRAY(Text)),
+    Column("message", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),  # what was (or is to be) posted to IG_ALERT_WEBHOOK_URL
+    Column("delivery_status", Text, nullable=False, server_default="pending"),
+    # pending (to post) | delivered | failed (gave up after bounded attempts) | not_configured (no URL: logged only)
+    Column("delivery_attempts", Integer, nullable=False, server_default="0"),
+    Column("last_delivery_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+    *_timestamps(),
+    UniqueConstraint("kind", "dedupe_key", name="uq_alert_kind_dedupe"),
+    Index("ix_alert_log_pending", "delivery_status", postgresql_where=text("delivery_status = 'pending'")),
+)
+
+INTRADAY_TABLES = (instagram_account_intraday, instagram_media_intraday)

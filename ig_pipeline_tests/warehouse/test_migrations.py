@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from ig_pipeline.warehouse.database import get_engine
 from ig_pipeline.warehouse.migrate import SchemaTooNew, current_revision, head_revision, migrate
-from ig_pipeline.warehouse.schema import metadata
+from ig_pipeline.warehouse.schema import TENANT_TABLES, metadata
 
 
 def _tables(engine) -> set[str]:
@@ -61,9 +61,10 @@ def test_updated_at_is_kept_by_the_database(database_url):
 
 
 def test_every_table_has_an_owner_and_a_unique_key():
-    for table in metadata.sorted_tables:
+    for table in TENANT_TABLES:
         assert "owner_id" in table.columns, table.name
         assert not table.c.owner_id.nullable
+    for table in metadata.sorted_tables:
         assert table.primary_key.columns, table.name
         assert {"created_at", "updated_at"} <= set(table.columns.keys())
 
@@ -83,3 +84,12 @@ def test_partitioned_tables_are_partitioned(database_url):
         partitioned = set(conn.execute(sa.text(
             "SELECT c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid")).scalars())
     assert partitioned == {"instagram_account_intraday", "instagram_media_intraday"}
+
+
+def test_migrations_build_exactly_the_schema_the_code_declares(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with get_engine(database_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
