@@ -30,6 +30,7 @@ from ig_pipeline.automation.sensors import new_connection_sensor
 from ig_pipeline.automation.upkeep import upkeep_job, upkeep_schedule
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.ops.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 
@@ -44,7 +45,7 @@ def make_definitions(resources: dict | None = None) -> dg.Definitions:
         asset_checks=valid_rows_checks,
         jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, upkeep_job],
         schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule],
-        sensors=[new_connection_sensor],
+        sensors=[new_connection_sensor, run_failure_alert_sensor, stale_sync_sensor],
         resources=default_resources() | (resources or {}),
     )
 

@@ -33,7 +33,7 @@ def test_definitions_load_with_every_schedule_and_sensor():
     repo = defs.get_repository_def()
     assert {s.name for s in repo.schedule_defs} >= {"intraday_schedule", "daily_account_insights_schedule",
                                                     "daily_media_schedule", "weekly_audience_schedule"}
-    assert "new_connection_sensor" in {s.name for s in repo.sensor_defs}
+    assert {"new_connection_sensor", "run_failure_alert_sensor", "stale_sync_sensor"} <= {s.name for s in repo.sensor_defs}
 
 
 def test_intraday_schedule_captures_the_window_it_runs_in():

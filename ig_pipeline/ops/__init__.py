@@ -1,0 +1,1 @@
+"""Ops: failure and staleness alerts."""

@@ -1,0 +1,145 @@
+"""Ops sensors: one alert per failed run, one per stale account incident, one per account to reconnect.
+
+Both sensors store first (instagram_alert_log, idempotent), then post what is pending, so a
+receiver that is down delays alerts but never loses them or stops the sensors. What each alert
+means and what to do: docs/runbook.md.
+"""
+
+from datetime import datetime, timedelta
+
+import dagster as dg
+from sqlalchemy import text
+
+from ig_pipeline.assets.selection import ACCOUNTS_TAG, BATCH_TAG
+from ig_pipeline.clock import PipelineClock
+from ig_pipeline.config import load_settings
+from ig_pipeline.graph.errors import redact
+from ig_pipeline.ops.alerts import Alert, deliver_pending, record
+from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+STALE_AFTER = timedelta(hours=36)
+RUNBOOK = "docs/runbook.md"
+
+_FAILED_IN_RUN = text("""
+SELECT ig_user_id FROM instagram_sync_state
+WHERE last_run_id = :run_id AND consecutive_failures > 0 ORDER BY ig_user_id LIMIT 200
+""")
+_STALE = text("""
+SELECT c.ig_user_id, c.username, c.connected_at, s.last_success_at, s.last_error_class, s.last_error_message
+FROM instagram_connection c
+LEFT JOIN instagram_sync_state s ON s.ig_user_id = c.ig_user_id AND s.sync_kind = 'account_daily'
+WHERE c.status = 'active' AND COALESCE(s.last_success_at, c.connected_at) < :cutoff
+ORDER BY c.ig_user_id
+""")
+_TO_RECONNECT = text("""
+SELECT ig_user_id, username, owner_id, connected_at, status_reason FROM instagram_connection
+WHERE status = 'needs_reauth' ORDER BY ig_user_id
+""")
+
+
+def run_failure_alert(run: dg.DagsterRun, step_failures: list[dg.DagsterEvent], run_failure_message: str | None,
+                      failed_accounts: list[str], ui_url: str) -> Alert:
+    """The alert for one failed run (pure: run and events in, Alert out)."""
+    step, error_class, error = None, None, run_failure_message or "the run failed"
+    if step_failures:
+        first = step_failures[0]
+        step = first.step_key
+        info = first.step_failure_data.error if first.step_failure_data else None
+        if info is not None:
+            error_class, error = info.cls_name, info.message
+        user = first.step_failure_data.user_failure_data if first.step_failure_data else None
+        if user is not None and user.description:
+            error = user.description
+    tags = run.tags
+    partition = tags.get("dagster/partition") or _range(tags)
+    accounts = failed_accounts or [a for a in tags.get(ACCOUNTS_TAG, "").split(",") if a]
+    scope = ", ".join(accounts[:20]) + (f" and {len(accounts) - 20} more" if len(accounts) > 20 else "") \
+        if accounts else (f"batch {tags[BATCH_TAG]}" if BATCH_TAG in tags else "all accounts of the run")
+    link = f"{ui_url}/runs/{run.run_id}"
+    return Alert(
+        kind="run_failure", dedupe_key=run.run_id, run_id=run.run_id, job_name=run.job_name,
+        partition_key=partition, step_key=step, error_class=error_class, accounts=accounts, link=link,
+        title=f"Run failed: {run.job_name}" + (f" [{partition}]" if partition else ""),
+        lines=[f"*Step:* {step or '(none: the run failed outside a step)'}",
+               f"*Error:* {error_class + ': ' if error_class else ''}{_first_line(error)}",
+               f"*Accounts:* {scope}",
+               f"*Run:* {run.run_id}",
+               f"What to do: {RUNBOOK} § Run failed"],
+    )
+
+
+def stale_sync_alert(row, now: datetime) -> Alert:
+    since = row.last_success_at
+    hours = int((now - (since or row.connected_at)).total_seconds() // 3600)
+    incident = since.isoformat() if since else f"never-since-{row.connected_at.isoformat()}"
+    last_error = f"{row.last_error_class}: {_first_line(row.last_error_message or '')}" if row.last_error_class \
+        else "none recorded"
+    return Alert(
+        kind="stale_sync", dedupe_key=f"{row.ig_user_id}@{incident}", accounts=[row.ig_user_id],
+        title=f"No daily sync for {hours} h: {row.username or row.ig_user_id}",
+        lines=[f"*Account:* {row.ig_user_id} ({row.username or 'unknown username'})",
+               f"*Last successful daily sync:* {since.isoformat() if since else 'never'}",
+               f"*Last error:* {last_error}",
+               f"What to do: {RUNBOOK} § Stale sync"],
+    )
+
+
+def reconnect_alert(row) -> Alert:
+    return Alert(
+        kind="reconnect_needed", dedupe_key=f"{row.ig_user_id}@{row.connected_at.isoformat()}",
+        accounts=[row.ig_user_id], title=f"Reconnect needed: {row.username or row.ig_user_id}",
+        lines=[f"*Account:* {row.ig_user_id} ({row.username or 'unknown username'}), owner {row.owner_id}",
+               f"*Why:* {_first_line(row.status_reason or 'the token was refused')}",
+               f"*Fix:* send the owner a new link: `ig-pipeline connect-link --owner {row.owner_id}`",
+               f"What to do: {RUNBOOK} § Reconnect needed"],
+    )
+
+
+@dg.run_failure_sensor(name="run_failure_alert_sensor", minimum_interval_seconds=30,
+                       default_status=dg.DefaultSensorStatus.RUNNING)
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: PostgresWarehouse):
+    """Every failed run of this code location: one alert, stored and posted to IG_ALERT_WEBHOOK_URL."""
+    settings = load_settings()
+    run = context.dagster_run
+    with warehouse.transaction() as conn:
+        failed = list(conn.execute(_FAILED_IN_RUN, {"run_id": run.run_id}).scalars())
+        alert = run_failure_alert(run, context.get_step_failure_events(), context.failure_event.message,
+                                  failed, settings.dagster_ui_url)
+        record(conn, alert, webhook_configured=bool(settings.alert_webhook_url))
+    _deliver(context, warehouse, settings.alert_webhook_url)
+
+
+@dg.sensor(name="stale_sync_sensor", minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+def stale_sync_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse, clock: PipelineClock):
+    """Active accounts without a successful daily sync for 36 h, and accounts that need reconnecting:
+    one alert per incident. Also re-posts alerts a receiver outage left pending."""
+    settings = load_settings()
+    now = clock.now()
+    new = 0
+    with warehouse.transaction() as conn:
+        alerts = [stale_sync_alert(row, now) for row in conn.execute(_STALE, {"cutoff": now - STALE_AFTER})]
+        alerts += [reconnect_alert(row) for row in conn.execute(_TO_RECONNECT)]
+        for alert in alerts:
+            new += record(conn, alert, webhook_configured=bool(settings.alert_webhook_url)) is not None
+    delivered = _deliver(context, warehouse, settings.alert_webhook_url)
+    return dg.SkipReason(f"{new} new alert(s), {len(alerts)} open incident(s); {delivered}")
+
+
+def _deliver(context, warehouse: PostgresWarehouse, url: str | None) -> str:
+    if not url:
+        return "no IG_ALERT_WEBHOOK_URL: alerts logged and stored only"
+    with warehouse.transaction() as conn:
+        report = deliver_pending(conn, url)
+    if report["undelivered"]:
+        context.log.warning("the alert receiver refused or could not be reached; pending alerts are retried "
+                            "on the next tick")
+    return f"delivered {report['delivered']}" + (", receiver down" if report["undelivered"] else "")
+
+
+def _range(tags) -> str | None:
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    return f"{start}...{end}" if start and end else None
+
+
+def _first_line(message: str) -> str:
+    return redact((message or "").strip().splitlines()[0] if (message or "").strip() else "")[:300]
