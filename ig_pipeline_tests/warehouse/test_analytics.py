@@ -278,3 +278,34 @@ def test_roles_setup_is_idempotent(known_data, reader_roles):
 def test_bad_role_names_are_refused(warehouse, name):
     with warehouse.transaction() as conn, pytest.raises(roles.RoleError):
         roles.add_member(conn, name, tenant="owner-a")
+
+
+# -- data dictionary ------------------------------------------------------------------------------------------------
+
+def test_the_data_dictionary_documents_every_column_of_every_table_and_view(warehouse):
+    from ig_pipeline.warehouse import dictionary
+
+    for table in schema.metadata.sorted_tables:
+        for column in table.columns:
+            assert dictionary.column_doc(table.name, column.name), f"{table.name}.{column.name} is undocumented"
+    for view in roles.VIEWS:
+        actual = [r["column_name"] for r in _query(
+            warehouse, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                       "AND table_name = :v ORDER BY ordinal_position", v=view)]
+        assert set(dictionary.view_columns(view)) == set(actual), view
+
+
+def test_docs_warehouse_md_is_the_generated_dictionary():
+    from pathlib import Path
+
+    from ig_pipeline.warehouse import dictionary
+
+    doc = Path(__file__).parents[2] / "docs" / "warehouse.md"
+    assert doc.read_text() == dictionary.render() + "\n", \
+        "regenerate: python -m ig_pipeline.warehouse.dictionary > docs/warehouse.md"
+
+
+def test_the_dictionary_lists_every_table():
+    from ig_pipeline.warehouse import dictionary
+
+    assert set(dictionary.TABLES) == set(schema.metadata.tables)

@@ -1,0 +1,274 @@
+"""The data dictionary (docs/warehouse.md), generated from the schema, the metric catalog and the notes below.
+
+Metric columns are described from the catalog (API metric, period, breakdown, retirement), so the
+dictionary cannot drift from what is loaded; the other columns and the views are described here.
+A test fails when docs/warehouse.md differs from ``render()`` or a column is undocumented.
+Regenerate with ``python -m ig_pipeline.warehouse.dictionary > docs/warehouse.md``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql
+
+from ig_pipeline.graph.catalog import ACCOUNT_METRICS, MEDIA_METRICS, Metric
+from ig_pipeline.warehouse import schema
+
+TABLES = {
+    "instagram_connection": ("one row per connected IG professional account", "OAuth callback (web/app.py)"),
+    "instagram_account_daily": ("account × Pacific reporting day", "`GET /{ig-user-id}/insights` period=day"),
+    "instagram_media": ("one row per media item (posts, reels, stories)", "`GET /{ig-user-id}/media` and `/stories`"),
+    "instagram_media_daily": ("media × day: lifetime-to-date values as captured after that day",
+                              "`GET /{ig-media-id}/insights` period=lifetime, batched"),
+    "instagram_account_intraday": ("account × 30-minute capture (partitioned by month)",
+                                   "`GET /{ig-user-id}?fields=followers_count,…`"),
+    "instagram_media_intraday": ("media × 30-minute capture, recent media and live stories (partitioned by month)",
+                                 "media fields and `/insights` of media posted in the last days"),
+    "instagram_sync_state": ("account × sync kind", "written by every sync run"),
+    "instagram_account_demographics": ("account × snapshot day × metric × timeframe × breakdown × value",
+                                       "`GET /{ig-user-id}/insights` *_demographics, period=lifetime"),
+    "instagram_online_followers": ("account × day × hour", "`online_followers`, period=lifetime (last 30 days)"),
+    "instagram_story_insights": ("one row per story", "`story_insights` webhook (final numbers at expiry)"),
+    "ig_tenant_member": ("database role × tenant it may read", "`ig-pipeline roles --tenant`"),
+    "instagram_alert_log": ("one row per alert (failed run, stale account, reconnect)", "ops sensors"),
+}
+
+COMMON = {
+    "owner_id": "Tenant: the app user who connected the account (row-level security key).",
+    "ig_user_id": "Instagram professional account id (IG user id).",
+    "media_id": "Instagram media id.",
+    "day": "Instagram reporting day, US Pacific (`date`).",
+    "created_at": "When the row was first written (database clock).",
+    "updated_at": "When the row last changed (database trigger).",
+    "captured_at": "Instant the values were read from the API (UTC `timestamptz`).",
+    "media_product_type": "FEED, REELS, STORY or AD.",
+    "like_count": "Likes as the media object reports them (hidden counts come back NULL).",
+    "comments_count": "Comments as the media object reports them.",
+    "followers_count": "Total followers at capture (a snapshot: the API has no history of it).",
+    "follows_count": "Accounts this account follows, at capture.",
+    "media_count": "Media items published, at capture.",
+}
+
+COLUMNS = {
+    "instagram_connection": {
+        "login_type": "`facebook` (Facebook Login, Page token) or `instagram` (Instagram Login token).",
+        "fb_user_id": "Facebook user who granted access (Facebook Login).",
+        "page_id": "Facebook Page linked to the account.", "page_name": "Name of that Page.",
+        "username": "Instagram username.", "name": "Display name.",
+        "account_type": "BUSINESS or MEDIA_CREATOR.", "profile_picture_url": "Signed CDN URL (expires).",
+        "token_encrypted": "Access token, Fernet-encrypted with IG_TOKEN_KEYS; NULL once disconnected. "
+                           "No reader role may select it.",
+        "token_expires_at": "Token expiry; NULL = does not expire (long-lived Page token).",
+        "data_access_expires_at": "When Meta's data-access grant ends (debug_token).",
+        "token_refreshed_at": "Last refresh of an Instagram Login token.",
+        "scopes": "Permissions granted.",
+        "status": "active, needs_reauth (the owner must reconnect) or disconnected.",
+        "status_reason": "Why the status is not active.", "connected_at": "Last (re)connection.",
+    },
+    "instagram_account_daily": {"fetched_at": "When the day's values were last fetched (UTC)."},
+    "instagram_media": {
+        "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.", "caption": "Caption text.",
+        "permalink": "Public URL of the post.", "shortcode": "Shortcode in the permalink.",
+        "media_url": "Signed CDN URL of the media (expires; changes on every call).",
+        "thumbnail_url": "Signed CDN URL of a video's thumbnail.",
+        "posted_at": "Publication instant (UTC).", "posted_day": "Pacific reporting day of posted_at.",
+        "children": "Carousel children as JSON [{id, media_type, media_url, thumbnail_url}].",
+        "is_comment_enabled": "Whether comments are on.",
+        "story_expires_at": "Stories: 24 h after posting, when the API stops serving it.",
+        "last_seen_at": "Last time the media list returned it.",
+        "deleted_at": "Set when the media list stopped returning it (rows are never deleted).",
+    },
+    "instagram_sync_state": {
+        "sync_kind": "account_daily, media, media_daily, intraday or audience.",
+        "last_attempt_at": "Last attempt.", "last_success_at": "Last success.",
+        "last_error_class": "transient, rate_limited, token_invalid, no_data or bad_request.",
+        "last_error_code": "Graph API error code.", "last_error_message": "Error message (tokens redacted).",
+        "consecutive_failures": "Failures since the last success.",
+        "failing_since": "First failure of the current streak.",
+        "next_retry_at": "Schedules leave the account alone until then (rate limits, errors).",
+        "last_run_id": "Dagster run of the last attempt.", "cursor": "Paging state of incremental syncs.",
+    },
+    "instagram_account_demographics": {
+        "metric": "follower_demographics, engaged_audience_demographics or reached_audience_demographics.",
+        "timeframe": "this_week or this_month.", "breakdown": "age, gender, country or city.",
+        "dimension_value": "The bucket (e.g. `25-34`, `F`, `US`).", "value": "Accounts in the bucket.",
+    },
+    "instagram_online_followers": {
+        "hour": "Hour key 0–23 as the API returns it (its time zone is not documented).",
+        "value": "Followers online in that hour.",
+    },
+    "instagram_story_insights": {
+        "received_at": "When the webhook arrived.",
+        **{m: "Webhook value; -1 means Meta withheld a value below 5 (not a count)."
+           for m in ("impressions", "reach", "views", "taps_forward", "taps_back", "exits", "replies", "navigation")},
+        "payload": "The webhook's value object as received.",
+    },
+    "ig_tenant_member": {"member_role": "Database role (current_user) allowed to read the tenant's rows."},
+    "instagram_alert_log": {
+        "alert_id": "Sequence.", "kind": "run_failure, stale_sync or reconnect_needed.",
+        "dedupe_key": "Run id, or `<ig_user_id>@<incident start>`: one alert per incident.",
+        "run_id": "Failed Dagster run.", "job_name": "Its job.", "partition_key": "Its partition or range.",
+        "step_key": "First failing step.", "error_class": "Exception class of the failure.",
+        "accounts": "Accounts concerned.", "message": "The alert text (tokens redacted).",
+        "payload": "JSON posted to IG_ALERT_WEBHOOK_URL.",
+        "delivery_status": "pending, delivered, failed (bounded retries used up) or not_configured (no URL).",
+        "delivery_attempts": "POSTs tried.", "last_delivery_error": "Why the last POST failed.",
+        "delivered_at": "When the receiver accepted it.",
+    },
+}
+
+VIEWS = {
+    "ig_account_overview": ("one row per connection: latest numbers", {
+        "username": "Instagram username.", "name": "Display name.", "account_type": "BUSINESS or MEDIA_CREATOR.",
+        "login_type": "facebook or instagram.", "connection_status": "active, needs_reauth or disconnected.",
+        "connected_at": "Last (re)connection.",
+        "counts_as_of": "Capture time of the counts (newest of intraday and daily snapshots).",
+        "latest_day": "Newest day with daily insights.", "latest_day_reach": "Reach that day.",
+        "latest_day_views": "Views that day.", "latest_day_accounts_engaged": "Accounts engaged that day.",
+        "latest_day_interactions": "Total interactions that day.",
+        "latest_day_new_followers": "New followers that day.",
+        "latest_day_engagement_rate": "Interactions / reach that day (NULL when reach is 0 or unknown).",
+        "posts_last_30_days": "Feed posts and reels published in the last 30 days (not deleted).",
+        "last_daily_sync_at": "Last successful account_daily sync.",
+    }),
+    "ig_follower_growth": ("account × Pacific day", {
+        "followers_count": "Followers at the end of the day: the day's last 30-minute snapshot, else the "
+                           "daily sync's snapshot; NULL when none was taken that day.",
+        "new_followers": "New followers that day (API `follower_count`).",
+        "follows": "Follows gained (API follows_and_unfollows).", "unfollows": "Unfollows.",
+        "net_follows": "follows − unfollows.",
+        "net_change": "followers_count − the previous day's, when both days have a count.",
+    }),
+    "ig_daily_engagement": ("account × Pacific day", {
+        "reach": "Unique accounts reached; never sum over days.", "views": "Views.",
+        "accounts_engaged": "Unique accounts that interacted; never sum over days.",
+        "total_interactions": "Likes, comments, saves, shares, replies.", "likes": "Likes.",
+        "comments": "Comments.", "saves": "Saves.", "shares": "Shares.", "replies": "Story replies.",
+        "reposts": "Reposts.", "profile_views": "Profile views.",
+        "engagement_rate": "total_interactions / reach for the day (ratio, 0–∞; NULL when reach is 0).",
+    }),
+    "ig_post_performance": ("one row per feed post or reel (stories: ig_story_performance)", {
+        "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.", "posted_at": "Publication instant.",
+        "posted_day": "Pacific day of publication.", "posted_month": "First day of that month.",
+        "permalink": "Public URL.", "caption": "Caption.", "deleted": "No longer listed by the API.",
+        "metrics_as_of": "Capture time of the newest lifetime values (daily or intraday table).",
+        "reach": "Lifetime reach.", "views": "Lifetime views.", "likes": "Lifetime likes.",
+        "comments": "Lifetime comments.", "saved": "Lifetime saves.", "shares": "Lifetime shares.",
+        "total_interactions": "Lifetime interactions.",
+        "engagement_rate": "total_interactions / reach (lifetime).",
+        "rank_in_account_month": "1 = most interactions among the account's posts of that month.",
+    }),
+    "ig_story_performance": ("one row per story", {
+        "media_type": "IMAGE or VIDEO.", "posted_at": "Publication instant.", "expires_at": "Posted + 24 h.",
+        "source": "`webhook` (final numbers Meta sent at expiry) or `snapshot` (last capture before expiry).",
+        "final_as_of": "When those numbers were received or captured.",
+        "reach": "Reach (NULL when withheld).", "views": "Views.", "replies": "Replies.",
+        "navigation": "Navigation actions.", "taps_forward": "Taps forward.", "taps_back": "Taps back.",
+        "exits": "Exits.", "shares": "Shares (snapshots only).",
+        "total_interactions": "Interactions (snapshots only).",
+        "some_withheld": "True when the webhook withheld some value (sent -1: below 5).",
+    }),
+    "ig_product_type_summary": ("account × month of publication × product type (FEED, REELS, STORY)", {
+        "month": "First day of the month of publication (Pacific).", "product_type": "FEED, REELS or STORY.",
+        "posts": "Items published (not deleted).", "avg_reach": "Mean lifetime reach per item.",
+        "avg_views": "Mean lifetime views.", "avg_interactions": "Mean lifetime interactions.",
+        "total_interactions": "Sum of lifetime interactions (reach is never summed).",
+        "avg_engagement_rate": "Mean of the items' engagement rates.",
+    }),
+    "ig_best_time_to_post": ("account × ISO weekday × hour", {
+        "weekday": "ISO weekday of the day the API reported (1 = Monday … 7 = Sunday).",
+        "weekday_name": "Mon … Sun.", "hour": "Hour key as the API returns it.",
+        "avg_online_followers": "Mean followers online in that hour over the observed days.",
+        "days_observed": "Days averaged.", "rank_in_account": "1 = the account's best hour.",
+    }),
+    "ig_sync_health": ("connection × sync kind", {
+        "username": "Instagram username.", "connection_status": "active, needs_reauth or disconnected.",
+        "status_reason": "Why the connection is not active.",
+        **{c: COLUMNS["instagram_sync_state"][c] for c in (
+            "sync_kind", "last_attempt_at", "last_success_at", "failing_since", "consecutive_failures",
+            "last_error_class", "last_error_code", "last_error_message", "next_retry_at")},
+        "health": "ok, failing, stale (no success for 36 h), never_synced, or the connection status.",
+    }),
+}
+
+# Shared columns each view has besides the ones documented above (meanings in COMMON).
+VIEW_COMMON = {
+    "ig_account_overview": ("owner_id", "ig_user_id", "followers_count", "follows_count", "media_count"),
+    "ig_follower_growth": ("owner_id", "ig_user_id", "day"),
+    "ig_daily_engagement": ("owner_id", "ig_user_id", "day"),
+    "ig_post_performance": ("owner_id", "ig_user_id", "media_id", "media_product_type"),
+    "ig_story_performance": ("owner_id", "ig_user_id", "media_id"),
+    "ig_product_type_summary": ("owner_id", "ig_user_id"),
+    "ig_best_time_to_post": ("owner_id", "ig_user_id"),
+    "ig_sync_health": ("owner_id", "ig_user_id"),
+}
+
+
+def _metric_for(column: str, metrics: tuple[Metric, ...]) -> tuple[Metric, str | None] | None:
+    for metric in metrics:
+        if metric.column == column:
+            return metric, None
+        for value, col in metric.breakdown_columns.items():
+            if col == column:
+                return metric, value
+    return None
+
+
+def _describe_metric(metric: Metric, breakdown_value: str | None) -> str:
+    parts = [f"API `{metric.name}`"]
+    if breakdown_value:
+        parts.append(f"breakdown {metric.breakdown}={breakdown_value}")
+    parts.append(f"period={metric.period}")
+    text = ", ".join(parts) + f"; {metric.unit}."
+    if metric.description:
+        text += f" {metric.description}"
+    if metric.removed_everywhere_on:
+        text += f" Retired by Meta on {metric.removed_everywhere_on}: NULL after that."
+    return text
+
+
+def column_doc(table: str, column: str) -> str | None:
+    if column in COLUMNS.get(table, {}):
+        return COLUMNS[table][column]
+    if column in COMMON:
+        return COMMON[column]
+    if table == "instagram_account_daily":
+        found = _metric_for(column, ACCOUNT_METRICS)
+    elif table in ("instagram_media_daily", "instagram_media_intraday"):
+        found = _metric_for(column, MEDIA_METRICS)
+    else:
+        found = None
+    return _describe_metric(*found) if found else None
+
+
+def view_columns(view: str) -> dict[str, str]:
+    """The view's columns with their meaning: the shared ones first."""
+    return {name: COMMON[name] for name in VIEW_COMMON[view]} | VIEWS[view][1]
+
+
+def render() -> str:
+    out = ["# Warehouse data dictionary", "",
+           "Generated from `ig_pipeline/warehouse/dictionary.py` (schema + metric catalog); do not edit by hand.",
+           "Days are Instagram reporting days in US Pacific time; instants are UTC `timestamptz`. A metric the",
+           "API did not return is NULL, never 0. Row-level security: every table and view below that has",
+           "`owner_id` shows a tenant reader only its own rows (docs/runbook.md § Roles).", "", "## Tables", ""]
+    for name, (grain, source) in TABLES.items():
+        table = schema.metadata.tables[name]
+        key = ", ".join(c.name for c in table.primary_key.columns)
+        out += [f"### {table.name}", "", f"Grain: {grain}. Key: ({key}). Source: {source}.", "",
+                "| column | type | meaning |", "|---|---|---|"]
+        for column in table.columns:
+            doc = column_doc(table.name, column.name) or "UNDOCUMENTED"
+            out.append(f"| `{column.name}` | {column.type.compile(dialect=postgresql.dialect()).lower()} | {doc} |")
+        out.append("")
+    out += ["## Views", "", "All views are `security_invoker`: a reader sees through them only what row-level "
+            "security lets it see in the tables.", ""]
+    for view, (grain, _) in VIEWS.items():
+        out += [f"### {view}", "", f"Grain: {grain}.", "", "| column | meaning |", "|---|---|"]
+        for name, doc in view_columns(view).items():
+            out.append(f"| `{name}` | {doc} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render())
