@@ -66,6 +66,15 @@ def pg_admin_uri() -> Iterator[str]:
     shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A data directory for a test's own embedded server: outside pytest's tmp_path, whose root
+    other pytest sessions re-chmod to 0700, locking out the server's unprivileged system user."""
+    home = Path(tempfile.mkdtemp(prefix="ig_test_server_"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def _sqlalchemy_url(admin_uri: str, database: str) -> str:
     return make_url(admin_uri).set(drivername="postgresql+psycopg", database=database).render_as_string(
         hide_password=False)

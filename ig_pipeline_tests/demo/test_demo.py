@@ -62,8 +62,8 @@ def _children_of_data_dir(data_dir) -> list[psutil.Process]:
     return found
 
 
-def test_demo_once_twice_then_long_running(tmp_path):
-    data_dir = tmp_path / "demo"
+def test_demo_once_twice_then_long_running(server_dir):
+    data_dir = server_dir / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "DAGSTER_"))} | {
         "IG_DATA_DIR": str(data_dir)}
     ports = {"sim": _free_port(), "oauth": _free_port(), "dagster": _free_port()}

@@ -24,7 +24,8 @@ def _row(day: int, reach: int) -> dict:
     return {"owner_id": "o", "ig_user_id": "1", "day": date(2026, 11, day), "reach": reach}
 
 
-def test_killed_server_restarts_and_keeps_committed_data(tmp_path, monkeypatch):
+def test_killed_server_restarts_and_keeps_committed_data(server_dir, monkeypatch):
+    tmp_path = server_dir
     monkeypatch.setenv("IG_DATA_DIR", str(tmp_path))
     try:
         engine = get_engine(warehouse_url())
