@@ -1,4 +1,4 @@
-"""Warehouse subcommands: migrate, db-url, db-stop, maintain."""
+"""Warehouse subcommands: migrate, db-url, db-stop, dagster, roles, export."""
 
 from __future__ import annotations
 
@@ -20,6 +20,25 @@ def add_commands(subparsers) -> None:
                         "`dagster definitions validate`)")
     cmd.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="ARGS")
     cmd.set_defaults(func=_dagster)
+    cmd = subparsers.add_parser(
+        "roles", help="create the read-only roles ig_analyst and ig_tenant_reader with row-level security; "
+                      "optionally a member role (needs CREATEROLE)")
+    member = cmd.add_mutually_exclusive_group()
+    member.add_argument("--analyst", metavar="NAME", help="make NAME an analyst (reads every row)")
+    member.add_argument("--tenant", metavar="OWNER_ID", help="with --member: NAME reads only this tenant's rows")
+    cmd.add_argument("--member", metavar="NAME", help="the role to map to --tenant")
+    cmd.add_argument("--password-env", metavar="VAR",
+                     help="make the member a login role with the password in environment variable VAR")
+    cmd.set_defaults(func=_roles)
+    cmd = subparsers.add_parser("export", help="write a table or view as CSV (streamed)")
+    what = cmd.add_mutually_exclusive_group(required=True)
+    what.add_argument("--table", metavar="NAME")
+    what.add_argument("--view", metavar="NAME")
+    cmd.add_argument("--account", metavar="IG_USER_ID", help="only this account's rows")
+    cmd.add_argument("--since", metavar="YYYY-MM-DD", help="from this day (inclusive)")
+    cmd.add_argument("--until", metavar="YYYY-MM-DD", help="to this day (inclusive)")
+    cmd.add_argument("--out", metavar="FILE", help="write here instead of stdout (replaced only on success)")
+    cmd.set_defaults(func=_export)
 
 
 def _migrate(args) -> int:
@@ -71,3 +90,46 @@ def _dagster(args) -> int:
     env = os.environ | dagster_environment(load_settings())
     executable = Path(sys.executable).with_name("dagster")
     return subprocess.call([str(executable), *args.dagster_args], env=env, cwd=REPO_ROOT)
+
+
+def _roles(args) -> int:
+    import os
+
+    from ig_pipeline.cli import UserError
+    from ig_pipeline.warehouse import roles
+    from ig_pipeline.warehouse.database import get_engine, warehouse_url
+
+    if bool(args.tenant) != bool(args.member):
+        raise UserError("--tenant and --member go together: --tenant OWNER_ID --member ROLE_NAME")
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if not password:
+            raise UserError(f"--password-env {args.password_env}: that environment variable is unset or empty")
+    try:
+        with get_engine(warehouse_url()).begin() as conn:
+            roles.ensure_roles(conn)
+            print(f"roles {roles.ANALYST} and {roles.TENANT_READER}: grants and row-level security applied")
+            if args.analyst or args.member:
+                print(roles.add_member(conn, args.analyst or args.member, tenant=args.tenant, password=password))
+    except roles.RoleError as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+def _export(args) -> int:
+    import sys
+
+    from ig_pipeline.cli import UserError
+    from ig_pipeline.warehouse.database import get_engine, warehouse_url
+    from ig_pipeline.warehouse.export import ExportError, export
+
+    try:
+        rows, destination = export(get_engine(warehouse_url()), name=args.table or args.view,
+                                   kind="table" if args.table else "view", account=args.account,
+                                   since=args.since, until=args.until, out=args.out)
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    if args.out:
+        print(f"{rows} row(s) written to {destination}", file=sys.stderr)
+    return 0

@@ -1,0 +1,1 @@
+from ig_pipeline_tests.warehouse.known_data import known_data  # noqa: F401  (fixture)
