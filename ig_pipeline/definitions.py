@@ -14,15 +14,18 @@ from ig_pipeline.assets.checks import valid_rows_checks
 from ig_pipeline.assets.intraday import instagram_intraday_snapshot
 from ig_pipeline.assets.media import instagram_media
 from ig_pipeline.assets.media_daily import instagram_media_daily
+from ig_pipeline.assets.report import instagram_report
 from ig_pipeline.automation.jobs import (
     account_daily_job,
     audience_job,
     intraday_job,
     media_daily_job,
     media_job,
+    report_job,
 )
 from ig_pipeline.automation.schedules import (
     DAILY_SYNC_SCHEDULES,
+    daily_report_schedule,
     intraday_schedule,
     weekly_audience_schedule,
 )
@@ -41,10 +44,11 @@ def default_resources() -> dict:
 def make_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[instagram_account_daily, instagram_media, instagram_media_daily, instagram_intraday_snapshot,
-                instagram_audience],
+                instagram_audience, instagram_report],
         asset_checks=valid_rows_checks,
-        jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, upkeep_job],
-        schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule],
+        jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, report_job, upkeep_job],
+        schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule,
+                   daily_report_schedule],
         sensors=[new_connection_sensor, run_failure_alert_sensor, stale_sync_sensor],
         resources=default_resources() | (resources or {}),
     )

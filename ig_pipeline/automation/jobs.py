@@ -32,3 +32,7 @@ audience_job = dg.define_asset_job(
 def range_tags(start: str, end: str) -> dict[str, str]:
     """Tags that make one run cover a partition range (single-run backfill policy)."""
     return {RANGE_START: start, RANGE_END: end}
+
+report_job = dg.define_asset_job(
+    "instagram_report_job", selection=["instagram_report"],
+    description="Per-account charts (follower growth, reach and views, top posts) from the analyst views.")

@@ -17,6 +17,7 @@ from ig_pipeline.automation.jobs import (
     intraday_job,
     media_daily_job,
     range_tags,
+    report_job,
 )
 from ig_pipeline.config import load_settings
 from ig_pipeline.partitions import intraday_key, pacific_day
@@ -68,3 +69,10 @@ DAILY_SYNC_SCHEDULES = (daily_account_insights_schedule, daily_media_schedule)
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def weekly_audience_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"audience-{context.scheduled_execution_time:%Y-%m-%d}")
+
+
+@dg.schedule(job=report_job, cron_schedule="0 7 * * *", execution_timezone="America/Los_Angeles",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def daily_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """After the daily sync has loaded yesterday."""
+    return dg.RunRequest(run_key=f"report-{context.scheduled_execution_time:%Y-%m-%d}")

@@ -1,0 +1,1 @@
+"""Per-account PNG charts rendered from the analyst views."""

@@ -1,0 +1,81 @@
+"""Rows from the analyst views → PNG bytes. Pure: no database, no files (the asset does the I/O).
+
+Every chart renders something, also for an account without data yet ("no data yet"), so a new
+account never breaks the report. Figures are closed after rendering; the Agg backend needs no screen.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+SIZE = (6, 3)
+DPI = 80
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _empty(ax, title: str) -> None:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="gray")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def follower_growth(days: Sequence[date], followers: Sequence[int | None], new_followers: Sequence[int | None],
+                    title: str = "Followers") -> bytes:
+    """Line: followers at the end of each day (days without a snapshot are gaps); bars: new followers."""
+    fig, ax = plt.subplots(figsize=SIZE)
+    if not any(v is not None for v in (*followers, *new_followers)):
+        _empty(ax, title)
+        return _png(fig)
+    ax.set_title(title)
+    points = [(d, f) for d, f in zip(days, followers, strict=True) if f is not None]
+    if points:
+        ax.plot([d for d, _ in points], [f for _, f in points], marker=".", color="tab:blue", label="followers")
+    ax.set_ylabel("followers")
+    bars = ax.twinx()
+    bars.bar(days, [n or 0 for n in new_followers], color="tab:green", alpha=0.35, label="new followers")
+    bars.set_ylabel("new / day")
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
+def reach_and_views(days: Sequence[date], reach: Sequence[int | None], views: Sequence[int | None],
+                    title: str = "Reach and views per day") -> bytes:
+    fig, ax = plt.subplots(figsize=SIZE)
+    if not any(v is not None for v in (*reach, *views)):
+        _empty(ax, title)
+        return _png(fig)
+    ax.set_title(title)
+    for values, label, color in ((reach, "reach", "tab:orange"), (views, "views", "tab:purple")):
+        points = [(d, v) for d, v in zip(days, values, strict=True) if v is not None]
+        ax.plot([d for d, _ in points], [v for _, v in points], marker=".", label=label, color=color)
+    ax.legend(loc="upper left")
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
+def top_posts(labels: Sequence[str], interactions: Sequence[int], title: str = "Top posts by interactions") -> bytes:
+    """Horizontal bars, best on top."""
+    fig, ax = plt.subplots(figsize=SIZE)
+    if not labels:
+        _empty(ax, title)
+        return _png(fig)
+    ax.set_title(title)
+    ax.barh(list(reversed(labels)), list(reversed(interactions)), color="tab:red")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("lifetime interactions")
+    return _png(fig)

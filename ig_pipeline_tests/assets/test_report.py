@@ -1,0 +1,58 @@
+"""instagram_report: real data loaded from the simulator, charts rendered from the views."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import matplotlib.image
+import sqlalchemy as sa
+
+from ig_pipeline.partitions import pacific_day
+from ig_pipeline.reports import charts
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_png(path) -> None:
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE), path
+    height, width, *_ = matplotlib.image.imread(path).shape
+    assert height > 100 and width > 100
+
+
+def test_report_writes_valid_pngs_for_every_account_and_embeds_them(make_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("IG_DATA_DIR", str(tmp_path))
+    env = make_env(accounts=3)
+    yesterday = pacific_day(env.now()) - timedelta(days=1)
+    env.run("instagram_account_daily_job", tags={"dagster/asset_partition_range_start":
+                                                 (yesterday - timedelta(days=13)).isoformat(),
+                                                 "dagster/asset_partition_range_end": yesterday.isoformat()})
+    env.run("instagram_media_daily_job", partition_key=yesterday.isoformat())
+    with env.warehouse.transaction() as conn:  # a fourth account connected but without any data yet
+        conn.execute(sa.text("INSERT INTO instagram_connection (ig_user_id, owner_id, login_type, status) "
+                             "VALUES ('999', 'owner-x', 'facebook', 'active')"))
+
+    result = env.run("instagram_report_job")
+    meta = next(e.materialization for e in result.all_events if e.is_step_materialization).metadata
+    assert meta["accounts"].value == 4
+    markdown = meta["charts"].value
+    assert markdown.count("data:image/png;base64,") == 4 * 3
+
+    reports = tmp_path / "reports"
+    files = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.png"))
+    assert files == sorted(f"{a}/{c}.png" for a in [*env.accounts, "999"] for c in ("followers", "reach_views",
+                                                                                   "top_posts"))
+    for path in reports.rglob("*.png"):
+        _check_png(path)
+    # The account with data has a different chart from the empty one.
+    assert (reports / env.accounts[0] / "reach_views.png").read_bytes() != (reports / "999" / "reach_views.png").read_bytes()
+
+    before = {p: p.stat().st_mtime_ns for p in reports.rglob("*.png")}
+    env.run("instagram_report_job")
+    after = {p: p.stat().st_mtime_ns for p in reports.rglob("*.png")}
+    assert set(after) == set(before)  # a re-run overwrites the same files
+
+
+def test_charts_render_something_even_without_data():
+    for png in (charts.follower_growth([], [], []), charts.reach_and_views([], [], []), charts.top_posts([], [])):
+        assert png.startswith(PNG_SIGNATURE)
