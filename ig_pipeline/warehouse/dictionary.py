@@ -270,5 +270,25 @@ def render() -> str:
     return "\n".join(out)
 
 
+def apply_comments(conn) -> int:
+    """COMMENT ON every documented table, view and column, so SQL clients show the dictionary."""
+    statements = []
+    for name, (grain, source) in TABLES.items():
+        statements.append(f"COMMENT ON TABLE {name} IS {_quote(f'Grain: {grain}. Source: {source}.')}")
+        for column in schema.metadata.tables[name].columns:
+            statements.append(f"COMMENT ON COLUMN {name}.{column.name} IS {_quote(column_doc(name, column.name))}")
+    for view, (grain, _) in VIEWS.items():
+        statements.append(f"COMMENT ON VIEW {view} IS {_quote(f'Grain: {grain}.')}")
+        for column, doc in view_columns(view).items():
+            statements.append(f"COMMENT ON COLUMN {view}.{column} IS {_quote(doc)}")
+    conn.exec_driver_sql(";\n".join(statements))  # COMMENT takes no bind parameters
+    return len(statements)
+
+
+def _quote(value: str) -> str:
+    """A SQL string literal (standard_conforming_strings, on by default since Postgres 9.1)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 if __name__ == "__main__":
     print(render())

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from ig_pipeline.warehouse import roles
+from ig_pipeline.warehouse import dictionary, roles
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -49,6 +49,7 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     if before != head:
         with engine.begin() as conn:
             command.upgrade(_config(conn), "head")
+            dictionary.apply_comments(conn)
             if roles.roles_exist(conn):  # tables a new revision added get the readers' grants and policies
                 roles.apply_grants(conn)
     return before, head

@@ -231,3 +231,12 @@ def test_roles_command_bad_input(warehouse, database_url, monkeypatch, capsys, a
     assert main(["roles", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
+
+
+def test_sql_clients_see_the_dictionary_as_comments(warehouse):
+    rows = _query(warehouse, "SELECT col_description('ig_daily_engagement'::regclass, a.attnum) AS doc "
+                             "FROM pg_attribute a WHERE a.attrelid = 'ig_daily_engagement'::regclass "
+                             "AND a.attname = 'engagement_rate'")
+    assert rows[0]["doc"].startswith("total_interactions / reach")
+    assert _query(warehouse, "SELECT obj_description('instagram_account_daily'::regclass) AS d")[0]["d"].startswith(
+        "Grain: account × Pacific reporting day")

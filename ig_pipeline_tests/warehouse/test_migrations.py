@@ -92,4 +92,7 @@ def test_migrations_build_exactly_the_schema_the_code_declares(database_url):
 
     with get_engine(database_url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == []
+    # Comments come from the data dictionary (dictionary.apply_comments), not from the metadata.
+    comments = ("modify_comment", "add_table_comment", "remove_table_comment")
+    flat = [d for entry in diff for d in (entry if isinstance(entry, list) else [entry])]
+    assert [d for d in flat if d[0] not in comments] == []
