@@ -51,6 +51,10 @@ class Settings:
     backfill_days: int  # history loaded when an account connects
     daily_batches: int  # account batches (runs) the daily sync is split into
     demo: bool
+    # Instagram Login (Business Login for Instagram) has its own app id and secret in the Meta app;
+    # unset, the Facebook app's are used (as in the simulator).
+    instagram_app_id: str | None = None
+    instagram_app_secret: str | None = field(default=None, repr=False)
 
     @property
     def uses_demo_credentials(self) -> bool:
@@ -74,6 +78,8 @@ _VARIABLES = {
     "redirect_uri": "IG_REDIRECT_URI",
     "token_keys": "IG_TOKEN_KEYS",
     "webhook_verify_token": "IG_WEBHOOK_VERIFY_TOKEN",
+    "instagram_app_id": "IG_INSTAGRAM_APP_ID (or IG_APP_ID)",
+    "instagram_app_secret": "IG_INSTAGRAM_APP_SECRET (or IG_APP_SECRET)",
 }
 
 
@@ -116,4 +122,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         backfill_days=positive_int("IG_BACKFILL_DAYS", 30, 730),
         daily_batches=positive_int("IG_DAILY_BATCHES", 1, 1000),
         demo=demo,
+        instagram_app_id=env.get("IG_INSTAGRAM_APP_ID") or secret("IG_APP_ID", DEMO_APP_ID),
+        instagram_app_secret=env.get("IG_INSTAGRAM_APP_SECRET") or secret("IG_APP_SECRET", DEMO_APP_SECRET),
     )

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ig_pipeline.graph.errors import ErrorClass, GraphError
+from ig_pipeline.graph.governor import APP
+
 if TYPE_CHECKING:
     from ig_pipeline.graph.client import Call
 
@@ -43,6 +46,22 @@ class TokenEndpoints:
                       login_type: str = "facebook") -> dict:
         """The IG user node (``me`` works for Instagram Login tokens)."""
         return await self.get(_call(ig_user_id, fields=fields), token, login_type=login_type)
+
+    async def ig_exchange_code(self, code: str, redirect_uri: str, app_id: str, app_secret: str,
+                               oauth_url: str) -> dict:
+        """Instagram Login: POST {oauth_url}/oauth/access_token (form) -> {access_token, user_id, permissions}.
+        Accepts the documented ``{"data": [{…}]}`` body and the flat one; strips the ``#_`` Meta appends."""
+        form = {"client_id": app_id, "client_secret": app_secret, "grant_type": "authorization_code",
+                "redirect_uri": redirect_uri, "code": code.split("#")[0]}
+        body = await self._with_retries(
+            lambda: self._http.post(f"{oauth_url.rstrip('/')}/oauth/access_token", data=form),
+            _call("oauth/access_token"), key=APP, meter=None, what="POST /oauth/access_token", token=None,
+            attempts=1)
+        data = body.get("data") if isinstance(body, dict) else None
+        item = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else body
+        if not isinstance(item, dict) or not item.get("access_token"):
+            raise GraphError(ErrorClass.TRANSIENT, "POST /oauth/access_token: no access_token in the response")
+        return item
 
     async def ig_exchange_token(self, token: str, app_secret: str) -> dict:
         """Instagram Login: short-lived -> long-lived token (unversioned path on graph.instagram.com)."""

@@ -957,10 +957,16 @@ def create_app(config) -> Starlette:
             return await dialog.handle_ig_authorize(sim, request, params)
         if rest == ["oauth", "access_token"] and request.method == "POST" and \
                 params.get("grant_type") == "authorization_code":
-            status, body = dialog.ig_code_exchange(sim, params)
+            fault = sim.match_fault(None, path, False, False) if sim.faults else None
+            if fault is not None and fault["kind"] in FAULT_ERRORS:  # an outage hits this host too
+                err = FAULT_ERRORS[fault["kind"]]()
+                status, body = err.status, err.envelope(sim.trace())
+            else:
+                status, body = dialog.ig_code_exchange(sim, params)
             sim.record({"at": iso(now), "method": "POST", "path": path, "params": redact(params), "account": None,
-                        "counted_calls": 1, "status": status, "error_code": body.get("code") if status != 200
-                        else None})
+                        "counted_calls": 1, "status": status, "error_code": (body.get("code") or
+                                                                               body.get("error", {}).get("code"))
+                        if status != 200 else None})
             return json_response(status, body)
         token_raw = _token_from(request, params)
         if request.method == "POST" and "batch" in params:

@@ -1,4 +1,5 @@
-"""The OAuth handler: connect link → Facebook Login dialog → callback → encrypted connections.
+"""The OAuth handler: connect link → Facebook Login dialog (or Instagram Login, ``?login=instagram``)
+→ callback → encrypted connections.
 
 Pages are plain HTML with the original troubleshooting explanations. Tokens, codes and secrets
 never appear in pages, logs or exceptions; every Graph call goes through the one Graph client.
@@ -12,7 +13,7 @@ import html
 import json
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import uvicorn
@@ -38,6 +39,13 @@ SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_show_list", "pa
           "business_management")
 REQUIRED_SCOPES = {"instagram_basic", "instagram_manage_insights"}
 NODE_FIELDS = "id,username,name,profile_picture_url"
+LOGIN_TYPES = ("facebook", "instagram")
+INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
+INSTAGRAM_ME_FIELDS = "user_id,username,name,account_type,profile_picture_url"
+PROFESSIONAL = {"BUSINESS", "MEDIA_CREATOR"}
+PERSONAL_ACCOUNT = ("This Instagram account is a personal account. Only Business and Creator accounts have "
+                    "insights: switch it to a professional account in the Instagram app (Settings → Account type "
+                    "and tools) and connect again.")
 MISSING_PERMISSIONS = ("Missing permissions: the app needs Instagram basic access and insights. Connect again "
                        "and keep every permission ticked (the app's Instagram permissions must also be approved "
                        "in Meta's App Review).")
@@ -59,6 +67,16 @@ def dialog_url(settings: Settings) -> str:
     return f"{base}/{settings.graph_version}/dialog/oauth"
 
 
+def instagram_authorize_url(settings: Settings) -> str:
+    base = settings.graph_url if _is_local(settings.graph_url) else "https://www.instagram.com"
+    return f"{base}/oauth/authorize"
+
+
+def instagram_oauth_url(settings: Settings) -> str:
+    """Where Instagram Login codes are exchanged (api.instagram.com; the simulator serves it too)."""
+    return settings.graph_url if _is_local(settings.graph_url) else "https://api.instagram.com"
+
+
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
     settings = settings or load_settings()
     for name in ("app_id", "app_secret", "redirect_uri", "token_keys"):
@@ -66,6 +84,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     cipher = TokenCipher.from_settings(settings)
     states = StateStore(settings)
     graph = InstagramGraphAPI(base_url=settings.graph_url)
+    # Calls made with Instagram Login tokens are signed with the Instagram app's secret.
+    ig_graph = InstagramGraphAPI(base_url=settings.graph_url, app_secret=settings.instagram_app_secret)
     trust_header = os.environ.get("IG_TRUST_PROXY_HEADER") == "1"
 
     def engine():
@@ -86,10 +106,19 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             owner = owner_of(request, request.query_params.get("link"))
         except LinkRejected as exc:
             return page(403, "Cannot connect", str(exc))
-        state, nonce = states.issue(owner)
-        query = urlencode({"client_id": settings.app_id, "redirect_uri": settings.redirect_uri, "state": state,
-                           "response_type": "code", "scope": ",".join(SCOPES)})
-        response = RedirectResponse(f"{dialog_url(settings)}?{query}", status_code=302)
+        login = request.query_params.get("login", "facebook")
+        if login not in LOGIN_TYPES:
+            return page(400, "Cannot connect", "Unknown login type: use login=facebook or login=instagram.")
+        state, nonce = states.issue(owner, login)
+        if login == "instagram":
+            query = urlencode({"client_id": settings.require("instagram_app_id"), "redirect_uri": settings.redirect_uri,
+                               "state": state, "response_type": "code", "scope": ",".join(INSTAGRAM_SCOPES)})
+            target = f"{instagram_authorize_url(settings)}?{query}"
+        else:
+            query = urlencode({"client_id": settings.app_id, "redirect_uri": settings.redirect_uri, "state": state,
+                               "response_type": "code", "scope": ",".join(SCOPES)})
+            target = f"{dialog_url(settings)}?{query}"
+        response = RedirectResponse(target, status_code=302)
         response.set_cookie(COOKIE, nonce, max_age=STATE_TTL_S, httponly=True, samesite="lax",
                             secure=settings.oauth_public_url.startswith("https://"), path="/instagram")
         return response
@@ -97,23 +126,27 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     async def callback(request: Request) -> Response:
         params = request.query_params
         try:
-            owner = states.consume(params.get("state"), request.cookies.get(COOKIE))
+            owner, login = states.consume(params.get("state"), request.cookies.get(COOKIE))
         except StateRejected as exc:
             return page(400, "Connection failed", str(exc))
+        provider = "Instagram" if login == "instagram" else "Facebook"
         if params.get("error"):
             if params["error"] == "access_denied":
-                return page(400, "Nothing was connected", "You declined the permissions on Facebook, so no account "
-                            "was connected. Use your connect link again to retry.")
-            return page(400, "Nothing was connected", "Facebook reported an error during sign-in.")
+                return page(400, "Nothing was connected", f"You declined the permissions on {provider}, so no "
+                            "account was connected. Use your connect link again to retry.")
+            return page(400, "Nothing was connected", f"{provider} reported an error during sign-in.")
         if not params.get("code"):
             return page(400, "Connection failed", "The sign-in response has no authorization code.")
         try:
-            connected, notes = await _connect_accounts(params["code"], owner)
+            if login == "instagram":
+                connected, notes = await _connect_instagram(params["code"], owner)
+            else:
+                connected, notes = await _connect_accounts(params["code"], owner)
         except GraphError as exc:
             log.warning("OAuth callback failed: %s (code %s)", exc.error_class, exc.code)
             if exc.error_class in (ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED):
-                return page(502, "Instagram did not answer", "Facebook's servers did not complete the connection. "
-                            "Nothing was saved; please try again in a few minutes.")
+                return page(502, "Instagram did not answer", f"{provider}'s servers did not complete the "
+                            "connection. Nothing was saved; please try again in a few minutes.")
             return page(400, "Connection failed", "The sign-in code is invalid, expired or was already used. "
                         "Nothing was saved; use your connect link again.")
         except _Refused as exc:
@@ -158,6 +191,36 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await run_in_threadpool(_store, rows)
         log.info("owner connected %d Instagram account(s)", len(rows))
         return [f"@{r['username'] or r['ig_user_id']} (Page {r['page_name']})" for r in rows], notes
+
+    async def _connect_instagram(code: str, owner: str) -> tuple[list[str], list[str]]:
+        """Instagram Login: code → short-lived → long-lived (60 days, refreshable) token → the account."""
+        secret = settings.require("instagram_app_secret")
+        async with ig_graph.client() as client:
+            short = await client.ig_exchange_code(code, settings.redirect_uri, settings.require("instagram_app_id"),
+                                                  secret, instagram_oauth_url(settings))
+            granted = short.get("permissions") or ""
+            scopes = set(granted if isinstance(granted, list) else str(granted).split(","))
+            if not set(INSTAGRAM_SCOPES) <= scopes:
+                raise _Refused(403, MISSING_PERMISSIONS)
+            long = await client.ig_exchange_token(short["access_token"], secret)
+            token = long["access_token"]
+            node = await client.ig_user("me", token, INSTAGRAM_ME_FIELDS, login_type="instagram")
+        if node.get("account_type") not in PROFESSIONAL:
+            raise _Refused(400, PERSONAL_ACCOUNT)
+        now = datetime.now(UTC)
+        expires_in = _seconds(long.get("expires_in"))
+        row = {
+            "ig_user_id": str(node.get("user_id") or short.get("user_id")), "owner_id": owner,
+            "login_type": "instagram", "fb_user_id": None, "page_id": None, "page_name": None,
+            "username": node.get("username"), "name": node.get("name"), "account_type": node.get("account_type"),
+            "profile_picture_url": node.get("profile_picture_url"), "token_encrypted": cipher.encrypt(token),
+            "token_expires_at": now + timedelta(seconds=expires_in) if expires_in else None,
+            "data_access_expires_at": None, "token_refreshed_at": now, "scopes": sorted(scopes),
+            "status": "active", "status_reason": None, "connected_at": now,
+        }
+        await run_in_threadpool(_store, [row])
+        log.info("owner connected 1 Instagram account (Instagram Login)")
+        return [f"@{row['username'] or row['ig_user_id']} (Instagram Login)"], []
 
     def _store(rows: list[dict]) -> None:
         with engine().begin() as conn:
@@ -238,6 +301,13 @@ def _instant(epoch) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(epoch), UTC) if epoch and int(epoch) > 0 else None
     except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _seconds(value) -> int | None:
+    try:
+        return int(value) if value and int(value) > 0 else None
+    except (TypeError, ValueError):
         return None
 
 

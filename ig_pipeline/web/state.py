@@ -29,13 +29,13 @@ class StateStore:
         self._used: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def issue(self, owner_id: str) -> tuple[str, str]:
-        """(state for the dialog URL, nonce for the cookie)."""
+    def issue(self, owner_id: str, login_type: str = "facebook") -> tuple[str, str]:
+        """(state for the dialog URL, nonce for the cookie). The state remembers which login started."""
         nonce = secrets.token_urlsafe(24)
-        return self._serializer.dumps({"owner": owner_id, "nonce": nonce}), nonce
+        return self._serializer.dumps({"owner": owner_id, "nonce": nonce, "login": login_type}), nonce
 
-    def consume(self, state: str | None, cookie_nonce: str | None) -> str:
-        """The owner the state was issued for; raises StateRejected otherwise (and burns it)."""
+    def consume(self, state: str | None, cookie_nonce: str | None) -> tuple[str, str]:
+        """(owner, login type) the state was issued for; raises StateRejected otherwise (and burns it)."""
         if not state:
             raise StateRejected("The sign-in response has no state. Start again from your connect link.")
         try:
@@ -53,4 +53,4 @@ class StateStore:
             if nonce in self._used:
                 raise StateRejected("This sign-in response was already used.")
             self._used[nonce] = now
-        return str(payload["owner"])
+        return str(payload["owner"]), str(payload.get("login", "facebook"))
