@@ -13,6 +13,8 @@ def add_commands(subparsers) -> None:
     cmd = subparsers.add_parser("connect-link", help="print a signed, expiring connect link for an app user")
     cmd.add_argument("--owner", required=True, help="the app user (tenant) id the connection will belong to")
     cmd.add_argument("--ttl", type=int, default=86_400, help="seconds the link stays valid (default 1 day)")
+    cmd.add_argument("--login", choices=("facebook", "instagram"), default="facebook",
+                     help="Facebook Login (accounts linked to a Page, default) or Instagram Login")
     cmd.set_defaults(func=_link)
     cmd = subparsers.add_parser("rotate-token-key", help="re-encrypt stored tokens with the first IG_TOKEN_KEYS key")
     cmd.set_defaults(func=_rotate)
@@ -31,7 +33,8 @@ def _link(args) -> int:
 
     if not args.owner.strip() or args.ttl <= 0:
         raise UserError("--owner must be a non-empty id and --ttl a positive number of seconds")
-    print(make_connect_link(args.owner.strip(), load_settings(), args.ttl))
+    link = make_connect_link(args.owner.strip(), load_settings(), args.ttl)
+    print(link + ("&login=instagram" if args.login == "instagram" else ""))
     return 0
 
 

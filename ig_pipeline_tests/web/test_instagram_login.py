@@ -114,3 +114,13 @@ def test_unknown_login_types_are_refused(oauth, login):
     with httpx.Client() as http:
         result = http.get(oauth.link() + f"&login={login}")
     assert result.status_code == 400 and "Unknown login type" in result.text
+
+
+def test_connect_link_command_prints_an_instagram_login_link(oauth, capsys):
+    from ig_pipeline.cli import main
+
+    assert main(["connect-link", "--owner", "tenant-cli", "--login", "instagram"]) == 0
+    link = capsys.readouterr().out.strip()
+    with httpx.Client() as http:
+        start = http.get(link)
+    assert start.status_code == 302 and "/oauth/authorize?" in start.headers["location"]
