@@ -6,16 +6,49 @@ loosely: the payload still uses legacy names (impressions, taps_*, exits) and ma
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 COLUMNS = ("impressions", "reach", "views", "taps_forward", "taps_back", "exits", "replies", "navigation")
+_BIGINT = 2**63 - 1
 
 
 def _count(value) -> int | None:
-    try:
-        return int(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
+    """An integer that fits a bigint column, or None (booleans, fractions, NaN, ∞ and junk are not counts)."""
+    if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            return None
+    elif not isinstance(value, int):
+        return None
+    return value if -_BIGINT <= value <= _BIGINT else None
+
+
+def _media_id(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    media_id = str(value).replace("\x00", "").strip()
+    return media_id if 0 < len(media_id) <= 100 else None
+
+
+def _storable(value):
+    """``value`` as Postgres jsonb accepts it: no NaN/∞ (→ null), no NUL characters."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", ""): _storable(v) for k, v in value.items()}
+    return value
 
 
 def story_insight_rows(entries: list, owners: dict[str, str], received_at: datetime) -> list[dict]:
@@ -27,14 +60,16 @@ def story_insight_rows(entries: list, owners: dict[str, str], received_at: datet
         ig_user_id = str(entry.get("id", ""))
         if ig_user_id not in owners:
             continue
-        for change in entry.get("changes") or []:
+        changes = entry.get("changes")
+        for change in changes if isinstance(changes, list) else []:
             if not isinstance(change, dict) or change.get("field") != "story_insights":
                 continue
             value = change.get("value")
-            if not isinstance(value, dict) or not value.get("media_id"):
+            media_id = _media_id(value.get("media_id")) if isinstance(value, dict) else None
+            if media_id is None:
                 continue
-            row = {"media_id": str(value["media_id"]), "owner_id": owners[ig_user_id], "ig_user_id": ig_user_id,
-                   "received_at": received_at, "payload": value}
+            row = {"media_id": media_id, "owner_id": owners[ig_user_id], "ig_user_id": ig_user_id,
+                   "received_at": received_at, "payload": _storable(value)}
             row.update({c: _count(value.get(c)) for c in COLUMNS})
             rows[row["media_id"]] = row
     return list(rows.values())
