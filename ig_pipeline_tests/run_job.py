@@ -1,4 +1,5 @@
-"""Run one job in its own process (so a test can SIGKILL it): python -m ig_pipeline_tests.run_job SIM_URL DB_URL NOW JOB PARTITION."""
+"""Run one job in its own process (so a test can SIGKILL it):
+python -m ig_pipeline_tests.run_job SIM_URL DB_URL|embedded NOW JOB PARTITION [CONCURRENCY]."""
 
 import sys
 
@@ -10,10 +11,12 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 
-def main(sim_url: str, db_url: str, now: str, job: str, partition: str) -> int:
+def main(sim_url: str, db_url: str, now: str, job: str, partition: str, concurrency: str = "32") -> int:
     defs = make_definitions({
-        "graph": InstagramGraphAPI(base_url=sim_url, instagram_base_url=sim_url, version="v24.0", app_secret=None),
-        "warehouse": PostgresWarehouse(database_url=db_url), "clock": PipelineClock(fixed_now=now)})
+        "graph": InstagramGraphAPI(base_url=sim_url, instagram_base_url=sim_url, version="v24.0", app_secret=None,
+                                   concurrency=int(concurrency)),
+        "warehouse": PostgresWarehouse(database_url=None if db_url == "embedded" else db_url),
+        "clock": PipelineClock(fixed_now=now)})
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
                                                           raise_on_error=False)

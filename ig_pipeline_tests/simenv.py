@@ -65,21 +65,27 @@ class Env:
             return job_def.execute_in_process(instance=inst, partition_key=partition_key, tags=tags or {},
                                               raise_on_error=raise_on_error)
 
-    def start_run(self, job: str, partition_key: str, now: datetime | None = None) -> subprocess.Popen:
+    def start_run(self, job: str, partition_key: str, now: datetime | None = None,
+                  concurrency: int = 32) -> subprocess.Popen:
         """The job in its own process, as a Dagster run worker would run it (one in-process run at a time:
         Python's logging locks deadlock when two execute_in_process calls share a process)."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "ig_pipeline_tests.run_job", self.url, self.warehouse.database_url,
-             (now or self.now()).isoformat(), job, partition_key],
-            env=os.environ | {"IG_DEMO": "1"}, stdout=subprocess.DEVNULL, stderr=tempfile.TemporaryFile())
+        log = tempfile.TemporaryFile()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ig_pipeline_tests.run_job", self.url, self.warehouse.database_url or "embedded",
+             (now or self.now()).isoformat(), job, partition_key, str(concurrency)],
+            env=os.environ | {"IG_DEMO": "1"}, stdout=subprocess.DEVNULL, stderr=log)
+        process.log = log  # Popen keeps no handle on a file it was given
+        return process
 
     @staticmethod
-    def finish(process: subprocess.Popen, timeout: float = 120) -> None:
-        """Wait for a run started by start_run; fail with the run's own log when it did not succeed."""
-        if process.wait(timeout=timeout) != 0:
-            process.stderr.seek(0)
-            log = process.stderr.read().decode(errors="replace")[-4000:]
-            raise AssertionError(f"run exited with {process.returncode}:\n{log}")
+    def finish(process: subprocess.Popen, timeout: float = 120) -> str:
+        """Wait for a run started by start_run; its log. Fails with the log when the run did not succeed."""
+        process.wait(timeout=timeout)
+        process.log.seek(0)
+        log = process.log.read().decode(errors="replace")
+        if process.returncode != 0:
+            raise AssertionError(f"run exited with {process.returncode}:\n{log[-4000:]}")
+        return log
 
     def fault(self, **spec) -> None:
         httpx.post(f"{self.url}/_sim/faults", json=spec).raise_for_status()

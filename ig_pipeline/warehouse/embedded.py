@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+_RESTART = threading.Lock()
 WAREHOUSE_DB = "ig_warehouse"
 DAGSTER_DB = "dagster"
 
@@ -29,14 +31,17 @@ def _server(data_dir: Path):
         if not _alive(server.get_postmaster_info().pid):
             # The handle is cached per process; a server that died (crash, kill, db-stop) is started
             # again here. Postgres' crash recovery replays its WAL, so the data directory stays sound.
-            log.warning("embedded Postgres under %s is not running; starting it again", data_dir)
-            with server._lock:
-                # A killed postmaster may linger as a zombie whose pid still "exists"; its pid file
-                # and socket lock would make both the library and Postgres believe it runs.
-                pgdata = data_dir / "postgres"
-                for stale in (pgdata / "postmaster.pid", *pgdata.glob(".s.PGSQL.*.lock")):
-                    stale.unlink(missing_ok=True)
-                server.ensure_postgres_running()
+            # Threads of this process (the library's lock is per process) and other processes may all
+            # notice at once: only the first restarts it, the others pick up the new server.
+            with _RESTART, server._lock:
+                if not is_running(data_dir):
+                    log.warning("embedded Postgres under %s is not running; starting it again", data_dir)
+                    # A killed postmaster may linger as a zombie whose pid still "exists"; its pid file
+                    # and socket lock would make both the library and Postgres believe it runs.
+                    pgdata = data_dir / "postgres"
+                    for stale in (pgdata / "postmaster.pid", *pgdata.glob(".s.PGSQL.*.lock")):
+                        stale.unlink(missing_ok=True)
+                server.ensure_postgres_running()  # re-reads postmaster.pid: ours or the one just started
         return server
 
 

@@ -50,3 +50,47 @@ def test_killed_server_restarts_and_keeps_committed_data(server_dir, monkeypatch
     finally:
         embedded.stop(tmp_path)
     assert not embedded.is_running(tmp_path)
+
+
+def test_server_killed_during_a_dagster_run_is_restarted_and_the_run_completes(make_env, server_dir, monkeypatch):
+    """The run's embedded warehouse dies mid-run: the run's next write starts it again (one thread
+    restarts it, the others wait and reuse it), and the warehouse equals a clean run's. A write that was
+    in flight at the kill fails its account's transaction; the step then fails clearly and its retry
+    policy re-runs it (the warehouse-level test above shows that part)."""
+    from datetime import timedelta
+
+    from ig_pipeline.partitions import pacific_day
+    from ig_pipeline.warehouse.resource import PostgresWarehouse
+    from ig_pipeline_tests.reliability.conftest import snapshot
+
+    clean = make_env(accounts=8, seed=9, media=15, latency_ms=25)
+    day = (pacific_day(clean.now()) - timedelta(days=1)).isoformat()
+    now = clean.now()
+    clean.finish(clean.start_run("instagram_media_daily_job", day, now))
+    expected = snapshot(clean.warehouse)
+
+    monkeypatch.setenv("IG_DATA_DIR", str(server_dir))
+    monkeypatch.delenv("IG_DATABASE_URL", raising=False)
+    try:
+        migrate(get_engine(warehouse_url()))
+        target = clean.with_warehouse(PostgresWarehouse(database_url=None))
+        run = target.start_run("instagram_media_daily_job", day, now, concurrency=1)  # accounts one by one
+        written = 0
+        deadline = time.monotonic() + 60
+        while written < 2 and time.monotonic() < deadline:  # kill once two accounts are in
+            time.sleep(0.02)
+            try:
+                with get_engine(warehouse_url()).connect() as conn:
+                    written = conn.execute(sa.text(
+                        "SELECT count(*) FROM instagram_sync_state WHERE sync_kind = 'media_daily' "
+                        "AND last_success_at IS NOT NULL")).scalar_one()
+            except sa.exc.OperationalError:
+                pass
+        assert written == 2, "the run never wrote its first accounts"
+        os.kill(_postmaster_pid(server_dir), signal.SIGKILL)
+        log = target.finish(run, timeout=240)
+        assert "is not running; starting it again" in log
+        assert log.count("starting it again") == 1 or "STEP_UP_FOR_RETRY" in log
+        assert snapshot(target.warehouse) == expected
+    finally:
+        embedded.stop(server_dir)
