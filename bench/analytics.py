@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import psutil  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench._common import emit, scratch_database  # noqa: E402
@@ -98,10 +98,18 @@ def time_export(engine, rows: int) -> dict:
     out = Path(tempfile.mkdtemp()) / "intraday.csv"
     env = os.environ | {"IG_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ig_pipeline.cli", "export", "--table", "instagram_media_intraday",
-                    "--out", str(out)], env=env, check=True, capture_output=True)
+    child = subprocess.Popen([sys.executable, "-m", "ig_pipeline.cli", "export", "--table", "instagram_media_intraday",
+                              "--out", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watched, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:  # sample the export process's own RSS (getrusage mixes in other children)
+        try:
+            peak = max(peak, watched.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.01)
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert child.returncode == 0, child.returncode
+    peak_mb = peak / 1e6
     size_mb = out.stat().st_size / 1e6
     out.unlink()
     return {"export_rows": rows, "export_s": round(seconds, 1), "export_rows_per_s": round(rows / seconds),

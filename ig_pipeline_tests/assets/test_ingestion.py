@@ -115,17 +115,6 @@ def test_overlapping_runs_of_one_partition_leave_no_duplicates(make_env):
     assert len(_rows(env, "SELECT 1 FROM instagram_media_daily WHERE day = :d", d=day)) > 0
 
 
-def test_daily_and_intraday_runs_writing_the_same_media_at_once_both_succeed(make_env):
-    """Both jobs upsert instagram_media for the same accounts; neither may deadlock or fail."""
-    env = make_env(accounts=4)
-    day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
-    window = intraday_key(env.now())
-    runs = [env.start_run("instagram_media_daily_job", day), env.start_run("instagram_intraday_job", window)]
-    for run in runs:
-        env.finish(run)
-    assert _rows(env, "SELECT 1 FROM instagram_media_intraday")
-
-
 def test_failing_accounts_do_not_stop_the_others(make_env):
     env = make_env(accounts=5)
     expired, throttled = env.accounts[0], env.accounts[1]

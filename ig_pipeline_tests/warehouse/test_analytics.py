@@ -240,3 +240,16 @@ def test_sql_clients_see_the_dictionary_as_comments(warehouse):
     assert rows[0]["doc"].startswith("total_interactions / reach")
     assert _query(warehouse, "SELECT obj_description('instagram_account_daily'::regclass) AS d")[0]["d"].startswith(
         "Grain: account × Pacific reporting day")
+
+
+@pytest.mark.reliability
+def test_a_tenant_can_neither_update_nor_delete_any_row_of_any_table(known_data, reader_roles):
+    role = reader_roles["a"]
+    for table in schema.metadata.sorted_tables:
+        first = next(iter(table.columns)).name
+        for statement in (f"UPDATE {table.name} SET {first} = {first}", f"DELETE FROM {table.name}",
+                          f"INSERT INTO {table.name} DEFAULT VALUES"):
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                _as_role(known_data, role, statement)
+    with known_data.transaction() as conn:  # nothing changed
+        assert conn.execute(sa.text("SELECT count(*) FROM instagram_media WHERE owner_id = 'owner-b'")).scalar() == 1
