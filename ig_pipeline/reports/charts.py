@@ -27,21 +27,24 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def _empty(ax, title: str) -> None:
+def _canvas(title: str, *series: Sequence) -> tuple:
+    """(figure, axes, whether any series has a value); without one the axes say "no data yet"."""
+    fig, ax = plt.subplots(figsize=SIZE)
     ax.set_title(title)
-    ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="gray")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    has_data = any(v is not None for values in series for v in values)
+    if not has_data:
+        ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="gray")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig, ax, has_data
 
 
 def follower_growth(days: Sequence[date], followers: Sequence[int | None], new_followers: Sequence[int | None],
                     title: str = "Followers") -> bytes:
     """Line: followers at the end of each day (days without a snapshot are gaps); bars: new followers."""
-    fig, ax = plt.subplots(figsize=SIZE)
-    if not any(v is not None for v in (*followers, *new_followers)):
-        _empty(ax, title)
+    fig, ax, has_data = _canvas(title, followers, new_followers)
+    if not has_data:
         return _png(fig)
-    ax.set_title(title)
     points = [(d, f) for d, f in zip(days, followers, strict=True) if f is not None]
     if points:
         ax.plot([d for d, _ in points], [f for _, f in points], marker=".", color="tab:blue", label="followers")
@@ -55,11 +58,9 @@ def follower_growth(days: Sequence[date], followers: Sequence[int | None], new_f
 
 def reach_and_views(days: Sequence[date], reach: Sequence[int | None], views: Sequence[int | None],
                     title: str = "Reach and views per day") -> bytes:
-    fig, ax = plt.subplots(figsize=SIZE)
-    if not any(v is not None for v in (*reach, *views)):
-        _empty(ax, title)
+    fig, ax, has_data = _canvas(title, reach, views)
+    if not has_data:
         return _png(fig)
-    ax.set_title(title)
     for values, label, color in ((reach, "reach", "tab:orange"), (views, "views", "tab:purple")):
         points = [(d, v) for d, v in zip(days, values, strict=True) if v is not None]
         ax.plot([d for d, _ in points], [v for _, v in points], marker=".", label=label, color=color)
@@ -70,11 +71,9 @@ def reach_and_views(days: Sequence[date], reach: Sequence[int | None], views: Se
 
 def top_posts(labels: Sequence[str], interactions: Sequence[int], title: str = "Top posts by interactions") -> bytes:
     """Horizontal bars, best on top."""
-    fig, ax = plt.subplots(figsize=SIZE)
-    if not labels:
-        _empty(ax, title)
+    fig, ax, has_data = _canvas(title, interactions)
+    if not has_data:
         return _png(fig)
-    ax.set_title(title)
     ax.barh(list(reversed(labels)), list(reversed(interactions)), color="tab:red")
     ax.tick_params(axis="y", labelsize=7)
     ax.set_xlabel("lifetime interactions")
