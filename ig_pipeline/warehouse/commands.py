@@ -19,7 +19,10 @@ def add_commands(subparsers) -> None:
         "dagster", help="run a dagster CLI command with this project's instance (e.g. `dagster dev`, "
                         "`dagster definitions validate`)")
     cmd.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="ARGS")
-    cmd.set_defaults(func=_dagster)
+    cmd.set_defaults(func=_dagster, tool="dagster")
+    cmd = subparsers.add_parser("dg", help="run a dg CLI command with this project's instance (e.g. `dg check defs`)")
+    cmd.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="ARGS")
+    cmd.set_defaults(func=_dagster, tool="dg")
     cmd = subparsers.add_parser(
         "roles", help="create the read-only roles ig_analyst and ig_tenant_reader with row-level security; "
                       "optionally a member role (needs CREATEROLE)")
@@ -88,7 +91,13 @@ def _dagster(args) -> int:
     from ig_pipeline.dagster_instance import REPO_ROOT, dagster_environment
 
     env = os.environ | dagster_environment(load_settings())
-    executable = Path(sys.executable).with_name("dagster")
+    if sys.prefix != sys.base_prefix:  # dg checks that it runs in the project's virtual environment
+        env["VIRTUAL_ENV"] = sys.prefix
+    executable = Path(sys.executable).with_name(args.tool)
+    if not executable.exists():
+        from ig_pipeline.cli import UserError
+
+        raise UserError(f"{args.tool} is not installed in this environment (pip install -e '.[dev]' adds dg)")
     return subprocess.call([str(executable), *args.dagster_args], env=env, cwd=REPO_ROOT)
 
 

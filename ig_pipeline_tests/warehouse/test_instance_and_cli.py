@@ -68,10 +68,14 @@ def test_migrate_command_twice_changes_nothing(database_url, tmp_path):
     assert "already at revision" in second.stdout and "partitions created 0, dropped 0" in second.stdout
 
 
-def test_dagster_wrapper_validates_the_code_location_on_the_project_instance(tmp_path):
+def test_dagster_and_dg_wrappers_validate_the_code_location_on_the_project_instance(server_dir):
     try:
-        result = _cli("dagster", "definitions", "validate", "-w", "workspace.yaml", IG_DATA_DIR=str(tmp_path))
+        result = _cli("dagster", "definitions", "validate", "-w", "workspace.yaml", IG_DATA_DIR=str(server_dir))
         assert result.returncode == 0, result.stderr[-2000:]
         assert "All code locations passed validation" in result.stdout + result.stderr
+        result = _cli("dg", "check", "defs", IG_DATA_DIR=str(server_dir))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "All definitions loaded successfully" in result.stdout + result.stderr
+        assert "does not match the virtual environment" not in result.stdout + result.stderr
     finally:
-        _cli("db-stop", IG_DATA_DIR=str(tmp_path))
+        _cli("db-stop", IG_DATA_DIR=str(server_dir))
