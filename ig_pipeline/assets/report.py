@@ -6,6 +6,7 @@ the asset's page without access to that directory.
 """
 
 import base64
+import re
 from datetime import timedelta
 
 import dagster as dg
@@ -20,6 +21,7 @@ from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 CHARTS = ("followers", "reach_views", "top_posts")
 MAX_EMBEDDED = 25  # accounts whose charts are embedded in the metadata (the files cover all)
+_SAFE_ID = re.compile(r"[0-9A-Za-z_-]+")
 
 _ACCOUNTS = text("SELECT ig_user_id, username FROM instagram_connection WHERE status = 'active' ORDER BY ig_user_id")
 _GROWTH = text("SELECT day, followers_count, new_followers FROM ig_follower_growth "
@@ -35,16 +37,29 @@ class ReportConfig(dg.Config):
     days: int = 90
 
 
-def render_account(conn, ig_user_id: str, since) -> dict[str, bytes]:
-    growth = conn.execute(_GROWTH, {"id": ig_user_id, "since": since}).all()
-    engagement = conn.execute(_ENGAGEMENT, {"id": ig_user_id, "since": since}).all()
-    top = conn.execute(_TOP, {"id": ig_user_id, "since": since}).all()
+def _post_label(rank: int, row) -> str:
+    """Unique per bar: a categorical axis draws repeated labels (two reels posted the same day) as one bar."""
+    return f"#{rank} {row.posted_day} {(row.media_product_type or '').lower()}".rstrip()
+
+
+def load_account(conn, ig_user_id: str, since) -> dict[str, list]:
+    """The rows one account's charts are drawn from (I/O only)."""
+    return {
+        "growth": conn.execute(_GROWTH, {"id": ig_user_id, "since": since}).all(),
+        "engagement": conn.execute(_ENGAGEMENT, {"id": ig_user_id, "since": since}).all(),
+        "top": conn.execute(_TOP, {"id": ig_user_id, "since": since}).all(),
+    }
+
+
+def render_account(rows: dict[str, list]) -> dict[str, bytes]:
+    """Rows from load_account → PNG bytes per chart (pure: no database, no files)."""
+    growth, engagement, top = rows["growth"], rows["engagement"], rows["top"]
     return {
         "followers": charts.follower_growth([r.day for r in growth], [r.followers_count for r in growth],
                                             [r.new_followers for r in growth]),
         "reach_views": charts.reach_and_views([r.day for r in engagement], [r.reach for r in engagement],
                                               [r.views for r in engagement]),
-        "top_posts": charts.top_posts([f"{r.posted_day} {(r.media_product_type or '').lower()}" for r in top],
+        "top_posts": charts.top_posts([_post_label(rank, r) for rank, r in enumerate(top, start=1)],
                                       [r.total_interactions for r in top]),
     }
 
@@ -57,19 +72,23 @@ def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, wa
     top posts by interactions."""
     since = pacific_day(clock.now()) - timedelta(days=config.days)
     root = load_settings().data_dir / "reports"
-    sections = []
-    with warehouse.transaction() as conn:
+    with warehouse.transaction() as conn:  # read everything first: no transaction held open while drawing
         accounts = conn.execute(_ACCOUNTS).all()
-        for index, account in enumerate(accounts):
-            images = render_account(conn, account.ig_user_id, since)
-            folder = root / account.ig_user_id
-            folder.mkdir(parents=True, exist_ok=True)
-            for name, png in images.items():
-                (folder / f"{name}.png").write_bytes(png)
-            if index < MAX_EMBEDDED:
-                embedded = " ".join(f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
-                                    for name, png in images.items())
-                sections.append(f"### {account.username or account.ig_user_id}\n\n{embedded}")
+        data = {a.ig_user_id: load_account(conn, a.ig_user_id, since) for a in accounts}
+    sections = []
+    for index, account in enumerate(accounts):
+        if not _SAFE_ID.fullmatch(account.ig_user_id):  # it names a directory: never a path like "../x"
+            context.log.warning(f"report: skipped an account whose id is not a plain name: {account.ig_user_id!r}")
+            continue
+        images = render_account(data[account.ig_user_id])
+        folder = root / account.ig_user_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, png in images.items():
+            (folder / f"{name}.png").write_bytes(png)
+        if index < MAX_EMBEDDED:
+            embedded = " ".join(f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
+                                for name, png in images.items())
+            sections.append(f"### {account.username or account.ig_user_id}\n\n{embedded}")
     context.log.info(f"report: {len(accounts)} account(s) rendered under {root}")
     more = f"\n\n…and {len(accounts) - MAX_EMBEDDED} more accounts in {root}" if len(accounts) > MAX_EMBEDDED else ""
     return dg.MaterializeResult(metadata={

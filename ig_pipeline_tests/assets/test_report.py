@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 import matplotlib.image
 import sqlalchemy as sa
 
+from ig_pipeline.assets.report import _post_label, render_account
 from ig_pipeline.partitions import pacific_day
 from ig_pipeline.reports import charts
 
@@ -37,6 +39,7 @@ def test_report_writes_valid_pngs_for_every_account_and_embeds_them(make_env, tm
     assert meta["accounts"].value == 4
     markdown = meta["charts"].value
     assert markdown.count("data:image/png;base64,") == 4 * 3
+    assert len(markdown) < 4 * 3 * 60_000  # small embedded copies (figsize 6x3 at 80 dpi), not full-size images
 
     reports = tmp_path / "reports"
     files = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.png"))
@@ -44,8 +47,12 @@ def test_report_writes_valid_pngs_for_every_account_and_embeds_them(make_env, tm
                                                                                    "top_posts"))
     for path in reports.rglob("*.png"):
         _check_png(path)
-    # The account with data has a different chart from the empty one.
-    assert (reports / env.accounts[0] / "reach_views.png").read_bytes() != (reports / "999" / "reach_views.png").read_bytes()
+    # The account without data gets the "no data yet" charts; one with data gets real ones.
+    empty = {"followers": charts.follower_growth([], [], []), "reach_views": charts.reach_and_views([], [], []),
+             "top_posts": charts.top_posts([], [])}
+    for name, png in empty.items():
+        assert (reports / "999" / f"{name}.png").read_bytes() == png
+        assert (reports / env.accounts[0] / f"{name}.png").read_bytes() != png, name
 
     before = {p: p.stat().st_mtime_ns for p in reports.rglob("*.png")}
     env.run("instagram_report_job")
@@ -54,5 +61,16 @@ def test_report_writes_valid_pngs_for_every_account_and_embeds_them(make_env, tm
 
 
 def test_charts_render_something_even_without_data():
-    for png in (charts.follower_growth([], [], []), charts.reach_and_views([], [], []), charts.top_posts([], [])):
+    for png in (charts.follower_growth([], [], []), charts.reach_and_views([], [], []), charts.top_posts([], []),
+                charts.follower_growth([date(2026, 1, 1)], [None], [None])):
         assert png.startswith(PNG_SIGNATURE)
+
+
+def test_top_posts_from_the_same_day_get_a_bar_each():
+    rows = [SimpleNamespace(posted_day=date(2026, 1, 1), media_product_type="REELS", total_interactions=n)
+            for n in (30, 20, 10)]
+    labels = [_post_label(rank, row) for rank, row in enumerate(rows, start=1)]
+    assert len(set(labels)) == 3 and labels[0] == "#1 2026-01-01 reels"
+    pngs = render_account({"growth": [], "engagement": [], "top": rows})
+    assert set(pngs) == {"followers", "reach_views", "top_posts"}
+    assert all(png.startswith(PNG_SIGNATURE) for png in pngs.values())
