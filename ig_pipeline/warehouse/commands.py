@@ -38,7 +38,9 @@ def add_commands(subparsers) -> None:
     what.add_argument("--table", metavar="NAME")
     what.add_argument("--view", metavar="NAME")
     cmd.add_argument("--account", metavar="IG_USER_ID", help="only this account's rows")
-    cmd.add_argument("--since", metavar="YYYY-MM-DD", help="from this day (inclusive)")
+    cmd.add_argument("--since", metavar="YYYY-MM-DD",
+                     help="from this day, inclusive (filters the first of day, posted_day, captured_at, "
+                          "received_at; timestamps by UTC day)")
     cmd.add_argument("--until", metavar="YYYY-MM-DD", help="to this day (inclusive)")
     cmd.add_argument("--out", metavar="FILE", help="write here instead of stdout (replaced only on success)")
     cmd.set_defaults(func=_export)

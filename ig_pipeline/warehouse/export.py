@@ -2,16 +2,23 @@
 
 Input is validated against the database's own catalog before anything is opened for writing, and
 the CSV goes to a temporary file renamed over ``--out`` at the end, so a bad request or a failure
-mid-stream leaves an existing file untouched. The encrypted token column is never exported.
+mid-stream leaves an existing file untouched. Secret columns (the encrypted token) are never exported,
+from whichever table or view carries them.
+
+``--since``/``--until`` filter on the relation's first date column of ``DATE_COLUMNS``: a ``date`` column
+inclusively on both ends; an instant (``timestamptz``) column from ``since`` 00:00 UTC up to, not including,
+``until`` + 1 day 00:00 UTC, whatever the session's time zone. Rows come ordered by the primary key, or (a
+view) by every orderable column, so the same data always exports to the same bytes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +29,10 @@ from sqlalchemy.engine import Engine
 from ig_pipeline.warehouse.roles import SECRET_COLUMNS
 
 DATE_COLUMNS = ("day", "posted_day", "captured_at", "received_at")  # first one present filters --since/--until
+_DATE_TYPES = ("date", "timestamp with time zone", "timestamp without time zone")
+HIDDEN_COLUMNS = frozenset().union(*SECRET_COLUMNS.values())  # dropped from every relation, views included
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_LISTED_ACCOUNTS = 20
 
 
 class ExportError(ValueError):
@@ -34,36 +45,53 @@ class Relation:
     kind: str  # "table" | "view"
     columns: tuple[str, ...]
     key: tuple[str, ...]
+    types: tuple[str, ...] = ()  # format_type of each column
+    orderable: tuple[str, ...] = ()  # columns ORDER BY accepts (not json, xml, geometric)
+
+    def type_of(self, column: str) -> str | None:
+        return dict(zip(self.columns, self.types, strict=False)).get(column)
+
+    @property
+    def exported_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in HIDDEN_COLUMNS)
 
     @property
     def date_column(self) -> str | None:
-        return next((c for c in DATE_COLUMNS if c in self.columns), None)
+        return next((c for c in DATE_COLUMNS if c in self.columns and self.type_of(c) in _DATE_TYPES), None)
 
 
+# Tables (partition parents, not partitions) and views, materialized ones included, of the current schema.
 _RELATIONS = text("""
-SELECT c.relname AS name, CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END AS kind,
+SELECT c.relname AS name, CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind,
        array_agg(a.attname ORDER BY a.attnum) AS columns,
+       array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum) AS types,
+       coalesce(array_agg(a.attname ORDER BY a.attnum) FILTER (
+           WHERE coalesce(e.typname, t.typname) NOT IN ('json', 'xml')
+             AND coalesce(e.typcategory, t.typcategory) <> 'G'), '{}') AS orderable,
        coalesce((SELECT array_agg(k.attname ORDER BY array_position(i.indkey::int2[], k.attnum))
                  FROM pg_index i JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = ANY (i.indkey)
                  WHERE i.indrelid = c.oid AND i.indisprimary), '{}') AS key
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition AND c.relname <> 'alembic_version'
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+WHERE c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition AND c.relname <> 'alembic_version'
 GROUP BY c.oid, c.relname, c.relkind
 """)
 
 
 def relations(engine: Engine) -> dict[str, Relation]:
     with engine.connect() as conn:
-        return {r.name: Relation(r.name, r.kind, tuple(r.columns), tuple(r.key)) for r in conn.execute(_RELATIONS)}
+        return {r.name: Relation(r.name, r.kind, tuple(r.columns), tuple(r.key), tuple(r.types), tuple(r.orderable))
+                for r in conn.execute(_RELATIONS)}
 
 
 def parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
-        if len(value) != 10:
+        if not _DAY.fullmatch(value):
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
@@ -74,6 +102,8 @@ def resolve(engine: Engine, *, name: str, kind: str, account: str | None, since:
             until: date | None) -> Relation:
     """The relation to export, or ExportError naming what is wrong and what is allowed."""
     known = relations(engine)
+    if not known:
+        raise ExportError("the warehouse has no tables or views: run `ig-pipeline migrate` first")
     relation = known.get(name)
     if relation is None or relation.kind != kind:
         allowed = sorted(r.name for r in known.values() if r.kind == kind)
@@ -82,35 +112,52 @@ def resolve(engine: Engine, *, name: str, kind: str, account: str | None, since:
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}")
     if (since or until) and not relation.date_column:
-        raise ExportError(f"{name} has no date column ({', '.join(DATE_COLUMNS)}): --since/--until do not apply")
+        dated = sorted(r.name for r in known.values() if r.kind == kind and r.date_column)
+        raise ExportError(f"{name} has no date column ({', '.join(DATE_COLUMNS)}): --since/--until do not apply; "
+                          f"{kind}s with one: {', '.join(dated)}")
     if account is not None:
         if "ig_user_id" not in relation.columns:
-            raise ExportError(f"{name} has no ig_user_id column: --account does not apply")
+            with_account = sorted(r.name for r in known.values() if r.kind == kind and "ig_user_id" in r.columns)
+            raise ExportError(f"{name} has no ig_user_id column: --account does not apply; "
+                              f"{kind}s with one: {', '.join(with_account)}")
         with engine.connect() as conn:
             if conn.execute(text("SELECT 1 FROM instagram_connection WHERE ig_user_id = :a"), {"a": account}).first() is None:
-                raise ExportError(f"unknown account {account!r}: no such ig_user_id in instagram_connection")
+                ids = conn.execute(text("SELECT ig_user_id FROM instagram_connection ORDER BY 1 LIMIT :n"),
+                                   {"n": _LISTED_ACCOUNTS + 1}).scalars().all()
+                listed = ", ".join(ids[:_LISTED_ACCOUNTS]) + (", …" if len(ids) > _LISTED_ACCOUNTS else "")
+                raise ExportError(f"unknown account {account!r}: no such ig_user_id in instagram_connection; "
+                                  f"accounts: {listed or 'none connected'}")
     return relation
 
 
 def build_query(relation: Relation, *, account: str | None, since: date | None, until: date | None) -> sql.Composed:
-    hidden = SECRET_COLUMNS.get(relation.name, set())
-    columns = [c for c in relation.columns if c not in hidden]
+    columns = list(relation.exported_columns)
     where: list[sql.Composable] = []
     if account is not None:
-        where.append(sql.SQL("ig_user_id = {}").format(sql.Literal(account)))
+        where.append(sql.SQL("{} = {}").format(sql.Identifier("ig_user_id"), sql.Literal(account)))
     column = relation.date_column
-    if column and since:
-        where.append(sql.SQL("{} >= {}").format(sql.Identifier(column), sql.Literal(since)))
-    if column and until:
-        # Dates compare inclusively; instants up to the end of the --until day (UTC).
-        bound = sql.SQL("{} <= {}") if column.endswith("day") else sql.SQL("{} < {}::date + 1")
-        where.append(bound.format(sql.Identifier(column), sql.Literal(until)))
-    order = [c for c in relation.key if c in columns] or columns[:3]
+    if column and (since or until):
+        kind = relation.type_of(column)
+        # Dates compare inclusively; instants from since 00:00 UTC to before (until + 1 day) 00:00 UTC.
+        # Bounds are typed literals (timestamptz with +00:00), so the session's TimeZone plays no part.
+        zone = UTC if kind == "timestamp with time zone" else None
+        if since:
+            low = since if kind == "date" else datetime.combine(since, time(), zone)
+            where.append(sql.SQL("{} >= {}").format(sql.Identifier(column), sql.Literal(low)))
+        if until and kind == "date":
+            where.append(sql.SQL("{} <= {}").format(sql.Identifier(column), sql.Literal(until)))
+        elif until:
+            high = datetime.combine(until + timedelta(days=1), time(), zone)
+            where.append(sql.SQL("{} < {}").format(sql.Identifier(column), sql.Literal(high)))
+    # The primary key orders a table totally; a view (no key) is ordered by all its orderable columns.
+    order = [c for c in relation.key if c in columns] or [c for c in columns if c in relation.orderable]
     query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, columns)),
                                                 sql.Identifier(relation.name))
     if where:
         query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
-    return query + sql.SQL(" ORDER BY ") + sql.SQL(", ").join(map(sql.Identifier, order))
+    if order:
+        query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(map(sql.Identifier, order))
+    return query
 
 
 def copy_csv(engine: Engine, query: sql.Composed, out: IO[bytes]) -> int:
@@ -137,10 +184,13 @@ def export(engine: Engine, *, name: str, kind: str, account: str | None = None, 
     relation = resolve(engine, name=name, kind=kind, account=account, since=since_day, until=until_day)
     query = build_query(relation, account=account, since=since_day, until=until_day)
     if out is None:
+        sys.stdout.flush()  # anything already printed as text goes before the CSV bytes
         rows = copy_csv(engine, query, sys.stdout.buffer)
         sys.stdout.flush()
         return rows, "stdout"
     target = Path(out)
+    if target.is_dir():
+        raise ExportError(f"--out {out}: is a directory; give a file name")
     if not target.parent.is_dir():
         raise ExportError(f"--out {out}: directory {target.parent} does not exist")
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

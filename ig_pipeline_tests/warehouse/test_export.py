@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 
 from ig_pipeline.cli import main
 from ig_pipeline.warehouse import roles, schema
-from ig_pipeline.warehouse.export import relations
+from ig_pipeline.warehouse.database import get_engine
+from ig_pipeline.warehouse.export import HIDDEN_COLUMNS, build_query, relations
 
 
 @pytest.fixture
@@ -30,25 +32,52 @@ def _csv(text: str) -> pd.DataFrame:
 
 
 def test_every_table_and_view_round_trips_through_pandas(cli, known_data, tmp_path):
-    found = relations(known_data.engine())
+    found = relations(known_data.engine())  # what the database holds now, views added later included
     assert set(roles.VIEWS) <= set(found) and {t.name for t in schema.TENANT_TABLES} <= set(found)
+    assert "alembic_version" not in found
     for name, relation in found.items():
         out = tmp_path / f"{name}.csv"
-        code, _, err = cli(f"--{relation.kind}", name, "--out", str(out))
+        code, stdout, err = cli(f"--{relation.kind}", name, "--out", str(out))
         assert code == 0, err
+        assert stdout == ""
         frame = pd.read_csv(out)
-        expected = [c for c in relation.columns if c not in roles.SECRET_COLUMNS.get(name, set())]
+        expected = [c for c in relation.columns if c not in HIDDEN_COLUMNS]
         assert list(frame.columns) == expected, name
+        assert not HIDDEN_COLUMNS & set(frame.columns), name
         with known_data.engine().connect() as conn:
-            count = conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one()
+            count = conn.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar_one()
         assert len(frame) == count, name
-        assert f"{count} row(s) written to {out}" in err
+        assert err == f"{count} row(s) written to {out}\n"
+
+
+def test_round_trip_values(cli):
+    code, out, err = cli("--table", "instagram_account_daily", "--account", "A1")
+    assert code == 0 and err == ""  # stdout: no summary line
+    frame = pd.read_csv(io.StringIO(out))
+    assert list(frame["day"]) == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert list(frame["reach"]) == [100, 200, 0] and list(frame["views"]) == [300, 500, 50]
+    assert frame["followers_count"].isna().tolist() == [False, True, False]  # NULL stays empty
 
 
 def test_tokens_are_never_exported(cli):
     code, out, _ = cli("--table", "instagram_connection")
-    assert code == 0 and "token_encrypted" not in out and "secret-a" not in out
+    assert code == 0 and "token_encrypted" not in out
+    assert "secret-a" not in out and b"secret-a".hex() not in out
     assert sorted(_csv(out)["ig_user_id"]) == ["A1", "A2", "B1"]
+
+
+def test_relations_added_later_export_and_never_carry_a_token(cli, known_data):
+    with known_data.engine().begin() as conn:
+        conn.execute(sa.text("CREATE VIEW zz_leaky AS SELECT ig_user_id, username, token_encrypted "
+                             "FROM instagram_connection"))
+        conn.execute(sa.text("CREATE MATERIALIZED VIEW zz_daily AS SELECT ig_user_id, day, reach "
+                             "FROM instagram_account_daily"))
+    code, out, err = cli("--view", "zz_leaky", "--account", "B1")
+    assert code == 0, err
+    assert out.splitlines() == ["ig_user_id,username", "B1,beta"]
+    code, out, err = cli("--view", "zz_daily", "--since", "2026-11-02")
+    assert code == 0, err
+    assert out.splitlines() == ["ig_user_id,day,reach", "A1,2026-11-02,200", "A1,2026-11-03,0"]
 
 
 def test_account_and_inclusive_day_filters(cli):
@@ -60,32 +89,66 @@ def test_account_and_inclusive_day_filters(cli):
     assert float(frame["engagement_rate"][0]) == 0.15
 
 
+def test_posted_day_filter(cli):
+    code, out, _ = cli("--table", "instagram_media", "--since", "2026-10-05", "--until", "2026-10-20")
+    assert code == 0
+    assert list(_csv(out)["media_id"]) == ["P1", "P2", "Q1"]
+
+
 def test_instant_columns_filter_by_utc_day(cli):
     code, out, _ = cli("--table", "instagram_account_intraday", "--since", "2026-11-03", "--until", "2026-11-03")
     assert code == 0
     assert list(_csv(out)["followers_count"]) == ["1007"]
+    code, out, _ = cli("--table", "instagram_account_intraday", "--account", "A1", "--until", "2026-11-02")
+    assert list(_csv(out)["followers_count"]) == ["1004", "1006"]
 
 
-def test_stdout_output_is_ordered_by_key(cli):
+def test_instant_filter_ignores_the_session_time_zone(cli, database_url, monkeypatch):
+    """In Pacific time 2026-11-03 07:30 UTC is still Nov 2: the filter must not follow the session."""
+    separator = "&" if "?" in database_url else "?"
+    pacific = f"{database_url}{separator}options={quote('-c TimeZone=America/Los_Angeles')}"
+    with get_engine(pacific).connect() as conn:
+        assert conn.execute(sa.text("SHOW TimeZone")).scalar_one() == "America/Los_Angeles"
+    monkeypatch.setenv("IG_DATABASE_URL", pacific)
+    code, out, err = cli("--table", "instagram_account_intraday", "--since", "2026-11-03", "--until", "2026-11-03")
+    assert code == 0, err
+    assert list(_csv(out)["followers_count"]) == ["1007"]
+
+
+def test_output_is_ordered_by_key_or_by_every_column_of_a_view(cli, known_data):
     _, out, _ = cli("--table", "instagram_account_daily")
     frame = _csv(out)
-    assert list(zip(frame["ig_user_id"], frame["day"], strict=True)) == sorted(
-        zip(frame["ig_user_id"], frame["day"], strict=True))
+    keys = list(zip(frame["ig_user_id"], frame["day"], strict=True))
+    assert keys == sorted(keys)
+    view = relations(known_data.engine())["ig_sync_health"]
+    order = build_query(view, account=None, since=None, until=None).as_string(None).partition(" ORDER BY ")[2]
+    assert order == ", ".join(f'"{c}"' for c in view.columns)
+    _, out, _ = cli("--view", "ig_sync_health")
+    frame = _csv(out)
+    assert list(zip(frame["ig_user_id"], frame["sync_kind"], strict=True)) == [
+        ("A1", "account_daily"), ("A1", "media"), ("A2", ""), ("B1", "account_daily")]
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--table", "no_such_table"], "unknown table 'no_such_table'; tables: "),
+    (["--table", "no_such_table"], "unknown table 'no_such_table'; tables: ig_tenant_member, instagram_account_daily"),
+    (["--view", "no_such_view"], "unknown view 'no_such_view'; views: ig_account_overview, "),
     (["--view", "instagram_media"], "instagram_media is a table: use --table"),
     (["--table", "ig_sync_health"], "ig_sync_health is a view: use --view"),
     (["--table", "alembic_version"], "unknown table"),
+    (["--table", 'x"; DROP TABLE instagram_media; --'], "unknown table"),
     (["--table", "instagram_media", "--account", "NOPE"], "unknown account 'NOPE'"),
-    (["--table", "instagram_media", "--since", "2026-13-01"], "--since '2026-13-01' is not a date"),
+    (["--table", "instagram_media", "--account", "NOPE"], "accounts: A1, A2, B1"),
+    (["--table", "instagram_media", "--since", "2026-13-01"], "--since '2026-13-01' is not a date: use YYYY-MM-DD"),
     (["--table", "instagram_media", "--until", "yesterday"], "--until 'yesterday' is not a date"),
+    (["--table", "instagram_media", "--since", "2026-1-01"], "is not a date"),
+    (["--table", "instagram_media", "--since", "2026-W45-1"], "is not a date"),
     (["--table", "instagram_media", "--since", "2026-11-05", "--until", "2026-11-01"], "is after --until"),
     (["--table", "ig_tenant_member", "--account", "A1"], "has no ig_user_id column"),
+    (["--table", "ig_tenant_member", "--account", "A1"], "tables with one: instagram_account_daily"),
     (["--table", "instagram_connection", "--since", "2026-11-01"], "has no date column"),
+    (["--view", "ig_sync_health", "--until", "2026-11-01"], "views with one: ig_daily_engagement"),
 ])
-def test_bad_requests_exit_nonzero_with_one_line_and_leave_the_file_alone(cli, tmp_path, args, message):
+def test_bad_requests_exit_2_with_one_line_and_leave_the_file_alone(cli, known_data, tmp_path, args, message):
     out = tmp_path / "keep.csv"
     out.write_text("precious\n")
     code, stdout, err = cli(*args, "--out", str(out))
@@ -93,8 +156,25 @@ def test_bad_requests_exit_nonzero_with_one_line_and_leave_the_file_alone(cli, t
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
     assert out.read_text() == "precious\n" and list(tmp_path.iterdir()) == [out]
     assert stdout == ""
+    with known_data.engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM instagram_media")).scalar_one() == 6
 
 
-def test_missing_output_directory_is_a_clear_error(cli, tmp_path):
-    code, _, err = cli("--table", "instagram_media", "--out", str(tmp_path / "nope" / "x.csv"))
-    assert code == 2 and "does not exist" in err
+def test_bad_request_does_not_create_the_out_file(cli, tmp_path):
+    out = tmp_path / "new.csv"
+    code, _, err = cli("--table", "no_such_table", "--out", str(out))
+    assert code == 2 and err.startswith("error: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("where", "message"), [("nope/x.csv", "does not exist"), (".", "is a directory")])
+def test_unusable_output_path_is_a_clear_error(cli, tmp_path, where, message):
+    code, _, err = cli("--table", "instagram_media", "--out", str(tmp_path / where))
+    assert code == 2 and err.startswith("error: ") and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unmigrated_database_says_to_migrate(empty_database_url, monkeypatch, capsys):
+    monkeypatch.setenv("IG_DATABASE_URL", empty_database_url)
+    assert main(["export", "--table", "instagram_media"]) == 2
+    assert "run `ig-pipeline migrate` first" in capsys.readouterr().err
