@@ -696,7 +696,7 @@ class Graph:
                 raise param_error(f"Missing {name} parameter.")
         self._check_app(p)
         code = sim.codes.get(p["code"])
-        if code is None:
+        if code is None or "fb_user_id" not in code:  # an Instagram Login code is not a Facebook one
             raise GraphError(100, "Invalid verification code format.", 36009)
         if code["used"]:
             raise GraphError(100, "This authorization code has been used.", 36009)

@@ -91,8 +91,7 @@ def test_invalid_and_reused_codes_are_refused(oauth):
     assert oauth.rows(CONNECTIONS) == rows
 
 
-def test_a_facebook_state_cannot_be_replayed_as_instagram(oauth):
-    """The login type travels inside the signed state: editing the URL cannot switch flows."""
+def test_a_replayed_instagram_callback_is_refused(oauth):
     with httpx.Client() as http:
         location = _authorize_redirect(http, _link(oauth), _account(oauth)["id"])
         replay = http.get(location)
