@@ -77,7 +77,7 @@ def run_demo(args) -> int:
     env = demo_environment(args, data_dir)
     os.environ.update(env)  # this process runs the backfill through Dagster with the same settings
     supervisor = Supervisor(data_dir / "logs")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    _stop_on_sigterm()
     started = time.monotonic()
     try:
         return _run(args, env, supervisor, data_dir, started)
@@ -144,12 +144,23 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
 
   Ctrl-C stops everything.
 """, flush=True)
+    _stop_on_sigterm()  # Dagster's in-process runs above re-pointed SIGTERM at SIGINT's handler
     while True:
         for name, process in supervisor.children:
             if process.poll() is not None:
                 say(f"{name} exited with code {process.returncode}; see {data_dir / 'logs' / name}.log")
                 return 1
         time.sleep(1)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (kill, systemd, docker stop) stops the demo like Ctrl-C. Set again after Dagster runs
+    in this process: they map SIGTERM to whatever SIGINT does, which is "ignore" when the demo was
+    started in the background by a script."""
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def connect_all(sim_url: str, settings) -> int:

@@ -110,30 +110,36 @@ def http_post(url: str, payload: dict) -> None:
         raise RuntimeError(f"the alert receiver answered HTTP {response.status_code}")
 
 
+def post_with_retries(url: str, payload: dict, attempts: int, *, post: Post = http_post,
+                      sleep: Callable[[float], None] = time.sleep) -> tuple[int, str | None]:
+    """POST ``payload`` up to ``attempts`` times with a short backoff. Returns (attempts made, last error or
+    None when delivered); never raises for the receiver."""
+    error = None
+    for attempt in range(attempts):
+        try:
+            post(url, payload)
+            return attempt + 1, None
+        except Exception as exc:  # unreachable, timeout, 5xx: all the same to ops
+            error = redact(f"{type(exc).__name__}: {exc}", (url,))[:500]
+            if attempt + 1 < attempts:
+                sleep(BACKOFF_S * (attempt + 1))
+    return attempts, error
+
+
 def deliver_pending(conn: Connection, url: str, *, post: Post = http_post, limit: int = 50,
                     sleep: Callable[[float], None] = time.sleep) -> dict[str, int]:
     """Post the pending alerts, oldest first; bounded attempts per tick and in all; stops at the first
     alert the receiver refuses. Never raises for the receiver."""
     report = {"delivered": 0, "undelivered": 0}
     for alert_id, payload, attempts_so_far in conn.execute(_PENDING, {"limit": limit}).all():
-        error, attempts = None, 0
-        for attempt in range(min(ATTEMPTS_PER_TICK, MAX_ATTEMPTS - attempts_so_far)):
-            attempts += 1
-            try:
-                post(url, payload)
-                error = None
-                break
-            except Exception as exc:  # unreachable, timeout, 5xx: all the same to ops
-                error = redact(f"{type(exc).__name__}: {exc}", (url,))[:500]
-                if attempt + 1 < ATTEMPTS_PER_TICK:
-                    sleep(BACKOFF_S * (attempt + 1))
+        attempts, error = post_with_retries(url, payload, min(ATTEMPTS_PER_TICK, MAX_ATTEMPTS - attempts_so_far),
+                                            post=post, sleep=sleep)
         if error is None:
             conn.execute(_DELIVERED, {"id": alert_id, "attempts": attempts})
             report["delivered"] += 1
-        else:
-            conn.execute(_UNDELIVERED, {"id": alert_id, "attempts": attempts, "error": error, "max": MAX_ATTEMPTS})
-            log.warning("alert %s not delivered (%s attempts so far): %s", alert_id, attempts_so_far + attempts,
-                        error)
-            report["undelivered"] += 1
-            break  # the receiver is down: the rest wait for the next tick instead of timing out one by one
+            continue
+        conn.execute(_UNDELIVERED, {"id": alert_id, "attempts": attempts, "error": error, "max": MAX_ATTEMPTS})
+        log.warning("alert %s not delivered (%s attempts so far): %s", alert_id, attempts_so_far + attempts, error)
+        report["undelivered"] += 1
+        break  # the receiver is down: the rest wait for the next tick instead of timing out one by one
     return report

@@ -14,10 +14,12 @@ from ig_pipeline.assets.selection import ACCOUNTS_TAG, BATCH_TAG
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.graph.errors import redact
-from ig_pipeline.ops.alerts import Alert, deliver_pending, record
+from ig_pipeline.ops.alerts import MAX_ATTEMPTS, Alert, deliver_pending, post_with_retries, record
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 STALE_AFTER = timedelta(hours=36)
+WILL_RETRY_TAG = "dagster/will_retry"
+RETRY_NUMBER_TAG = "dagster/retry_number"
 RUNBOOK = "docs/runbook.md"
 
 _FAILED_IN_RUN = text("""
@@ -63,7 +65,8 @@ def run_failure_alert(run: dg.DagsterRun, step_failures: list[dg.DagsterEvent], 
         lines=[f"*Step:* {step or '(none: the run failed outside a step)'}",
                f"*Error:* {error_class + ': ' if error_class else ''}{_first_line(error)}",
                f"*Accounts:* {scope}",
-               f"*Run:* {run.run_id}",
+               f"*Run:* {run.run_id}" + (f" (automatic retry {tags[RETRY_NUMBER_TAG]})"
+                                          if tags.get(RETRY_NUMBER_TAG) else ""),
                f"What to do: {RUNBOOK} § Run failed"],
     )
 
@@ -101,11 +104,25 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: Pos
     """Every failed run of this code location: one alert, stored and posted to IG_ALERT_WEBHOOK_URL."""
     settings = load_settings()
     run = context.dagster_run
-    with warehouse.transaction() as conn:
-        failed = list(conn.execute(_FAILED_IN_RUN, {"run_id": run.run_id}).scalars())
-        alert = run_failure_alert(run, context.get_step_failure_events(), context.failure_event.message,
-                                  failed, settings.dagster_ui_url)
-        record(conn, alert, webhook_configured=bool(settings.alert_webhook_url))
+    if run.tags.get(WILL_RETRY_TAG) == "true":  # Dagster re-runs it: alert on the retry's outcome instead
+        return dg.SkipReason(f"run {run.run_id} will be retried")
+    steps, message = context.get_step_failure_events(), context.failure_event.message
+    try:
+        with warehouse.transaction() as conn:
+            failed = list(conn.execute(_FAILED_IN_RUN, {"run_id": run.run_id}).scalars())
+            alert = run_failure_alert(run, steps, message, failed, settings.dagster_ui_url)
+            record(conn, alert, webhook_configured=bool(settings.alert_webhook_url))
+    except Exception as exc:  # noqa: BLE001 - the warehouse is down: the alert must still go out
+        # Dagster does not evaluate a run-status sensor again for the same run, so this is the only chance.
+        alert = run_failure_alert(run, steps, message, [], settings.dagster_ui_url)
+        alert.lines.append(f"(Not stored in instagram_alert_log: the warehouse failed with {type(exc).__name__}.)")
+        context.log.error(f"alert for run {run.run_id} could not be stored ({type(exc).__name__}); "
+                          "posting it directly")
+        if settings.alert_webhook_url:
+            _, error = post_with_retries(settings.alert_webhook_url, alert.payload(), MAX_ATTEMPTS)
+            if error:
+                context.log.error(f"alert for run {run.run_id} lost: {error}")
+        return dg.SkipReason("alert posted without the warehouse")
     _deliver(context, warehouse, settings.alert_webhook_url)
 
 

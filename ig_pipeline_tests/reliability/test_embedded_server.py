@@ -94,3 +94,24 @@ def test_server_killed_during_a_dagster_run_is_restarted_and_the_run_completes(m
         assert snapshot(target.warehouse) == expected
     finally:
         embedded.stop(server_dir)
+
+
+def test_many_threads_starting_the_server_at_once_all_get_it(server_dir, monkeypatch):
+    """Sensors and writers run in threads: the first use of the server from many at once must not trip
+    over the library's half-built handle (it did, and a run-failure alert was lost)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("IG_DATA_DIR", str(server_dir))
+    monkeypatch.delenv("IG_DATABASE_URL", raising=False)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            urls = list(pool.map(lambda _: warehouse_url(), range(8)))
+        assert len(set(urls)) == 1 and embedded.is_running(server_dir)
+        os.kill(_postmaster_pid(server_dir), signal.SIGKILL)  # and again after a crash
+        time.sleep(0.5)
+        with ThreadPoolExecutor(8) as pool:
+            urls = list(pool.map(lambda _: warehouse_url(), range(8)))
+        with get_engine(urls[0]).connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        embedded.stop(server_dir)
