@@ -46,12 +46,14 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
             "Nothing was changed; upgrade ig_pipeline."
         )
     head = scripts.get_current_head()
-    if before != head:
-        with engine.begin() as conn:
+    with engine.begin() as conn:
+        if before != head:
             command.upgrade(_config(conn), "head")
-            dictionary.apply_comments(conn)
-            if roles.roles_exist(conn):  # tables a new revision added get the readers' grants and policies
-                roles.apply_grants(conn)
+        # Idempotent, so on every migrate: the dictionary's current text as comments, and the readers'
+        # grants and policies for tables a new revision added.
+        dictionary.apply_comments(conn)
+        if roles.roles_exist(conn):
+            roles.apply_grants(conn)
     return before, head
 
 
