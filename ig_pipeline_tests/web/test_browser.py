@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.browser,
 
 def test_browser_connects_through_the_dialog(oauth):
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
@@ -34,7 +35,8 @@ def test_browser_connects_through_the_dialog(oauth):
         select = driver.find_element(By.NAME, "fb_user")
         driver.execute_script("arguments[0].value = arguments[1]", select, fb_user)
         driver.find_element(By.CSS_SELECTOR, "button[name=decision][value=allow]").click()
-        WebDriverWait(driver, 30).until(
+        # The page is navigating (dialog → callback → result): elements found mid-way may go stale.
+        WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: "Instagram connected" in "".join(h.text for h in d.find_elements(By.TAG_NAME, "h1")))
         page = driver.page_source
     finally:
