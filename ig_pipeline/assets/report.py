@@ -19,7 +19,6 @@ from ig_pipeline.partitions import pacific_day
 from ig_pipeline.reports import charts
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-CHARTS = ("followers", "reach_views", "top_posts")
 MAX_EMBEDDED = 25  # accounts whose charts are embedded in the metadata (the files cover all)
 _SAFE_ID = re.compile(r"[0-9A-Za-z_-]+")
 

@@ -99,7 +99,7 @@ COLUMNS = {
     "instagram_story_insights": {
         "received_at": "When the webhook arrived.",
         **{m: "Webhook value; -1 means Meta withheld a value below 5 (not a count)."
-           for m in ("impressions", "reach", "views", "taps_forward", "taps_back", "exits", "replies", "navigation")},
+           for m in schema.STORY_WEBHOOK_COUNTS},
         "payload": "The webhook's value object as received.",
     },
     "ig_tenant_member": {"member_role": "Database role (current_user) allowed to read the tenant's rows."},

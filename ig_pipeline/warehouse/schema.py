@@ -207,6 +207,10 @@ instagram_online_followers = Table(
     Index("ix_online_followers_owner", "owner_id", "day"),
 )
 
+# The counts a story_insights webhook carries (legacy names included), one column each.
+STORY_WEBHOOK_COUNTS = ("impressions", "reach", "views", "taps_forward", "taps_back", "exits", "replies",
+                        "navigation")
+
 instagram_story_insights = Table(
     "instagram_story_insights", metadata,
     Column("media_id", Text, primary_key=True),
@@ -214,14 +218,7 @@ instagram_story_insights = Table(
     Column("ig_user_id", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     # Values as the story_insights webhook sends them: -1 means "below 5, withheld", not a count.
-    Column("impressions", BigInteger),
-    Column("reach", BigInteger),
-    Column("views", BigInteger),
-    Column("taps_forward", BigInteger),
-    Column("taps_back", BigInteger),
-    Column("exits", BigInteger),
-    Column("replies", BigInteger),
-    Column("navigation", BigInteger),
+    *(Column(name, BigInteger) for name in STORY_WEBHOOK_COUNTS),
     Column("payload", JSONB, nullable=False),
     *_timestamps(),
     Index("ix_story_insights_owner", "owner_id", "received_at"),

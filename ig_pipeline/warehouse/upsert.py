@@ -11,6 +11,7 @@ are written, so a partial row never blanks other columns.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -38,6 +39,20 @@ def strip_nul(value: Any) -> Any:
         return {strip_nul(k): strip_nul(v) for k, v in value.items()}
     if isinstance(value, list):
         return [strip_nul(v) for v in value]
+    return value
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` as jsonb accepts it: strings without NUL (``strip_nul``), and NaN/±Infinity, which
+    Python's json writes but JSON and Postgres do not know, as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return strip_nul(value)
+    if isinstance(value, dict):
+        return {strip_nul(k): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_json(v) for v in value]
     return value
 
 
@@ -81,7 +96,7 @@ def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequ
 
 
 def _copy_values(table: Table, columns: list[str], rows: Iterable[Mapping]) -> Iterator[Sequence]:
-    """Row values in column order; text cleaned of NUL, JSON wrapped. Hot path: touch only what needs it."""
+    """Row values in column order; text cleaned of NUL, JSON made storable and wrapped. Hot path: touch only what needs it."""
     get = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     text = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, (String, ARRAY))]
     json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSONB)]
@@ -98,7 +113,7 @@ def _copy_values(table: Table, columns: list[str], rows: Iterable[Mapping]) -> I
             for i in text:
                 values[i] = strip_nul(values[i])
             for i in json:
-                values[i] = None if values[i] is None else Jsonb(strip_nul(values[i]))
+                values[i] = None if values[i] is None else Jsonb(storable_json(values[i]))
         yield values
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-COLUMNS = ("impressions", "reach", "views", "taps_forward", "taps_back", "exits", "replies", "navigation")
+from ig_pipeline.warehouse.schema import STORY_WEBHOOK_COUNTS as COLUMNS
+
 _BIGINT = 2**63 - 1
 
 
@@ -38,19 +39,6 @@ def _media_id(value) -> str | None:
     return media_id if 0 < len(media_id) <= 100 else None
 
 
-def _storable(value):
-    """``value`` as Postgres jsonb accepts it: no NaN/∞ (→ null), no NUL characters."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k).replace("\x00", ""): _storable(v) for k, v in value.items()}
-    return value
-
-
 def story_insight_rows(entries: list, owners: dict[str, str], received_at: datetime) -> list[dict]:
     """Rows for accounts we know (others are ignored: not our tenant's data)."""
     rows: dict[str, dict] = {}
@@ -69,7 +57,7 @@ def story_insight_rows(entries: list, owners: dict[str, str], received_at: datet
             if media_id is None:
                 continue
             row = {"media_id": media_id, "owner_id": owners[ig_user_id], "ig_user_id": ig_user_id,
-                   "received_at": received_at, "payload": _storable(value)}
+                   "received_at": received_at, "payload": value}
             row.update({c: _count(value.get(c)) for c in COLUMNS})
             rows[row["media_id"]] = row
     return list(rows.values())

@@ -57,7 +57,8 @@ def test_report_writes_valid_pngs_for_every_account_and_embeds_them(make_env, tm
     before = {p: p.stat().st_mtime_ns for p in reports.rglob("*.png")}
     env.run("instagram_report_job")
     after = {p: p.stat().st_mtime_ns for p in reports.rglob("*.png")}
-    assert set(after) == set(before)  # a re-run overwrites the same files
+    assert set(after) == set(before)  # a re-run overwrites the same files…
+    assert all(after[p] > before[p] for p in before)  # …and does rewrite each of them
 
 
 def test_charts_render_something_even_without_data():

@@ -61,6 +61,15 @@ def test_captions_survive_the_copy_path(warehouse, caption, stored):
     assert row["children"] == [{"id": "2", "caption": "child"}]
 
 
+def test_json_values_postgres_cannot_hold_are_made_storable(warehouse):
+    """Python's json writes NaN/Infinity and NUL, which jsonb refuses: they become null / are dropped."""
+    state = {"ig_user_id": "1", "sync_kind": "media", "owner_id": "o",
+             "cursor": {"a\x00": [float("nan"), float("inf"), 1.5, "x\x00y"]}}
+    with warehouse.transaction() as conn:
+        warehouse.upsert(conn, schema.instagram_sync_state, [state])
+        assert _all(conn, "instagram_sync_state", "ig_user_id")[0]["cursor"] == {"a": [None, None, 1.5, "xy"]}
+
+
 def test_repeated_key_in_one_batch_keeps_the_last(warehouse):
     rows = [_daily(date(2026, 11, 1), reach=1), _daily(date(2026, 11, 1), reach=2)]
     with warehouse.transaction() as conn:
