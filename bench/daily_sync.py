@@ -128,9 +128,9 @@ def main() -> None:
     if args.worker:
         return worker(args)
 
-    os.environ["IG_DEMO"] = "1"
     port = free_port()
     sim_url = f"http://127.0.0.1:{port}"
+    os.environ.update({"IG_DEMO": "1", "IG_GRAPH_URL": sim_url})  # demo mode needs a loopback Graph URL
     sim = subprocess.Popen([sys.executable, "-m", "ig_pipeline.cli", "simulator", "--port", str(port),
                             "--accounts", str(args.accounts), "--media", str(args.media),
                             "--latency-ms", str(args.latency_ms), "--seed", "1"], cwd=ROOT,

@@ -2,15 +2,18 @@
 
 Every variable has a documented default (README "Configuration"). Values that must exist
 outside the demo (app id/secret, redirect URI, token keys) fall back to the documented demo
-values only when ``IG_DEMO`` is set or the Graph URL points at a local simulator, so a
-production deployment cannot silently run with demo secrets.
+values only when the Graph URL's host is exactly a loopback address (a local simulator), so a
+production deployment cannot silently run with demo secrets. ``IG_DEMO`` with a Graph URL that is
+not loopback is refused: demo secrets are public, and demo tokens must never reach Meta.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v24.0"
@@ -29,7 +32,22 @@ class ConfigError(RuntimeError):
 
 
 def _is_local(url: str) -> bool:
-    return any(h in url for h in ("127.0.0.1", "localhost", "[::1]"))
+    """True only when the URL's host is exactly ``localhost`` or a loopback IP (127.0.0.0/8, ::1);
+    a host that merely contains such text (``localhost.example.com``, ``?u=127.0.0.1``) is not."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - a malformed port raises ValueError
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,12 @@ _VARIABLES = {
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     graph_url = env.get("IG_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/")
-    demo = env.get("IG_DEMO", "") not in ("", "0", "false") or _is_local(graph_url)
+    demo_asked = env.get("IG_DEMO", "") not in ("", "0", "false")
+    if demo_asked and not _is_local(graph_url):
+        raise ConfigError(f"IG_DEMO is set but IG_GRAPH_URL ({graph_url}) is not a loopback simulator: demo "
+                          "credentials are public and are only used against http://127.0.0.1:PORT or "
+                          "http://localhost:PORT. Unset IG_DEMO, or point IG_GRAPH_URL at the simulator.")
+    demo = demo_asked or _is_local(graph_url)
 
     def secret(name: str, demo_default: str) -> str | None:
         """Set value; else the demo value in demo mode; else None (Settings.require() complains)."""

@@ -132,6 +132,7 @@ def make_env(warehouse, monkeypatch):
     """Factory: a simulator world of N accounts, all connected to the test's warehouse."""
     servers = []
     monkeypatch.setenv("IG_DEMO", "1")
+    monkeypatch.setenv("IG_GRAPH_URL", "http://127.0.0.1:9")  # demo mode needs a loopback URL; make() sets the real one
 
     def make(accounts: int = 4, seed: int = 3, media: int | None = 40, start: datetime = START,
              latency_ms: int = 0) -> Env:
@@ -142,6 +143,7 @@ def make_env(warehouse, monkeypatch):
                                         media_per_account=media, latency_ms=latency_ms))
         sim.__enter__()
         servers.append(sim)
+        monkeypatch.setenv("IG_GRAPH_URL", sim.url)
         return Env(sim, warehouse, connect_accounts(sim.url, warehouse))
 
     yield make

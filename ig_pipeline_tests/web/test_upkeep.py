@@ -23,6 +23,7 @@ def test_upkeep_refreshes_instagram_tokens_and_flags_expiring_facebook_ones(ware
     from ig_pipeline.simulator.server import SimulatorServer
 
     monkeypatch.setenv("IG_DEMO", "1")
+    monkeypatch.setenv("IG_GRAPH_URL", "http://127.0.0.1:9")  # demo mode needs a loopback Graph URL
     settings = load_settings()
     cipher = TokenCipher.from_settings(settings)
     with SimulatorServer(SimConfig(accounts=3, seed=4, start=START, frozen=True)) as sim:
