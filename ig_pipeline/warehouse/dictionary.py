@@ -30,6 +30,10 @@ TABLES = {
     "instagram_story_insights": ("one row per story", "`story_insights` webhook (final numbers at expiry)"),
     "ig_tenant_member": ("database role × tenant it may read", "`ig-pipeline roles --tenant`"),
     "instagram_alert_log": ("one row per alert (failed run, stale account, reconnect)", "ops sensors"),
+    "ig_oauth_state_used": ("one row per OAuth state used, until it expires", "OAuth callback (web/state.py)"),
+    "ig_connect_link_revocation": ("owner whose older connect links are revoked",
+                                   "`ig-pipeline connect-link --revoke`"),
+    "ig_connection_transfer": ("one row per account moved to another owner", "`ig-pipeline connections transfer`"),
 }
 
 COMMON = {
@@ -103,6 +107,15 @@ COLUMNS = {
         "payload": "The webhook's value object as received.",
     },
     "ig_tenant_member": {"member_role": "Database role (current_user) allowed to read the tenant's rows."},
+    "ig_oauth_state_used": {"nonce": "The state's nonce (random; also in the browser cookie).",
+                            "expires_at": "When the state would expire anyway; the row may be deleted after."},
+    "ig_connect_link_revocation": {"revoked_before": "Connect links of this owner signed before this instant "
+                                                     "are refused."},
+    "ig_connection_transfer": {
+        "transfer_id": "Sequence.", "from_owner": "Owner before the transfer.", "to_owner": "Owner after it.",
+        "rows_moved": "Rows whose owner_id moved, per table.", "reason": "Why (operator's words).",
+        "transferred_by": "Database user and OS user that ran the command.",
+    },
     "instagram_alert_log": {
         "alert_id": "Sequence.", "kind": "run_failure, stale_sync or reconnect_needed.",
         "dedupe_key": "Run id, or `<ig_user_id>@<incident start>`: one alert per incident.",

@@ -259,4 +259,36 @@ instagram_alert_log = Table(
     Index("ix_alert_log_pending", "delivery_status", postgresql_where=text("delivery_status = 'pending'")),
 )
 
+# Operational tables of the OAuth handler and the operator (migration 0003); readers get no grant on them.
+# Used OAuth state nonces, shared by every handler process until they expire (single use across processes).
+ig_oauth_state_used = Table(
+    "ig_oauth_state_used", metadata,
+    Column("nonce", Text, primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    *_timestamps(),
+    Index("ix_oauth_state_used_expires", "expires_at"),
+)
+
+# Connect links of an owner issued before revoked_before are refused (ig-pipeline connect-link --revoke).
+ig_connect_link_revocation = Table(
+    "ig_connect_link_revocation", metadata,
+    Column("owner_id", Text, primary_key=True),
+    Column("revoked_before", DateTime(timezone=True), nullable=False),
+    *_timestamps(),
+)
+
+# The audit of `ig-pipeline connections transfer`: an account and its data moved to another owner.
+ig_connection_transfer = Table(
+    "ig_connection_transfer", metadata,
+    Column("transfer_id", BigInteger, Identity(), primary_key=True),
+    Column("ig_user_id", Text, nullable=False),
+    Column("from_owner", Text, nullable=False),
+    Column("to_owner", Text, nullable=False),
+    Column("rows_moved", JSONB, nullable=False),  # {table: rows whose owner_id moved}
+    Column("reason", Text),
+    Column("transferred_by", Text, nullable=False),
+    *_timestamps(),
+    Index("ix_connection_transfer_account", "ig_user_id", "created_at"),
+)
+
 INTRADAY_TABLES = (instagram_account_intraday, instagram_media_intraday)
