@@ -28,7 +28,7 @@ def _free_port() -> int:
 def start_server(accounts: int, port: int) -> subprocess.Popen:
     code = ("from ig_pipeline.simulator import SimConfig; from ig_pipeline.simulator.server import serve; "
             f"serve('127.0.0.1', {port}, SimConfig(accounts={accounts}, seed=1, frozen=True, "
-            "start='2026-11-10T09:00:00+00:00', buc_calls_per_day=0))")
+            "start='2026-11-10T09:00:00+00:00', buc_calls_per_impression=0))")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:

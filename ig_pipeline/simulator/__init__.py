@@ -1,8 +1,8 @@
 """Local Instagram Graph API simulator (Facebook Login flavour plus the Instagram Login token endpoints).
 
-Reference: ../shared/graph-api.md. Full documentation: docs/simulator.md.
+Full documentation, with the Meta reference pages each behaviour follows: docs/simulator.md.
 
-Graph endpoints (prefix ``/vNN.0`` for v21.0–v25.0; no prefix = v24.0; token as ``access_token`` or
+Graph endpoints (prefix ``/vNN.0`` for v21.0–v27.0; no prefix = v24.0; token as ``access_token`` or
 ``Authorization: Bearer``):
 
 - ``GET /dialog/oauth`` (HTML Allow/Deny form) → POST → 302 to ``redirect_uri?code=&state=`` or the error params
@@ -18,7 +18,7 @@ Graph endpoints (prefix ``/vNN.0`` for v21.0–v25.0; no prefix = v24.0; token a
 
 Admin (``/_sim``, JSON, no auth, not logged): ``clock`` (GET/POST), ``requests`` (GET/DELETE), ``faults``
 (GET/POST/DELETE, ``faults/{id}`` DELETE), ``world``, ``accounts`` (POST), ``tokens`` (POST), ``revoke`` (POST),
-``truth/account/{ig}``, ``truth/account/{ig}/node``, ``truth/media/{id}``, ``webhooks/deliver`` (POST),
+``truth/…`` (see docs/simulator.md), ``buc/{ig}`` (rate-limit state), ``webhooks/deliver`` (POST),
 ``config`` (GET/POST).
 
 Fault kinds: transient_1, transient_2, hang, reset, malformed_json, truncated_page, rate_limit_4,
@@ -43,7 +43,7 @@ class SimConfig:
     app_id: str | None = None
     app_secret: str | None = None
     media_per_account: int | None = None
-    buc_calls_per_day: int = 4800
+    buc_calls_per_impression: float = 4800  # Meta: 24 h calls = 4800 × impressions; 0 = unlimited
     require_appsecret_proof: bool = False
     nested_insights_fail_whole_page: bool = True
     redirect_uris: list[str] | None = None

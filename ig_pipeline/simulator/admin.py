@@ -244,7 +244,7 @@ def routes(sim, graph) -> list[Route]:
         body = await _json(request)
         if request.method == "POST":
             for key, value in body.items():
-                if key in ("buc_calls_per_day", "latency_ms", "require_appsecret_proof",
+                if key in ("buc_calls_per_impression", "latency_ms", "require_appsecret_proof",
                            "nested_insights_fail_whole_page", "frozen"):
                     if key == "frozen":
                         now = sim.now()
@@ -254,7 +254,7 @@ def routes(sim, graph) -> list[Route]:
                 else:
                     return _bad(f"unknown knob {key}")
         c = sim.config
-        return JSONResponse({"buc_calls_per_day": c.buc_calls_per_day, "latency_ms": c.latency_ms,
+        return JSONResponse({"buc_calls_per_impression": c.buc_calls_per_impression, "latency_ms": c.latency_ms,
                              "require_appsecret_proof": c.require_appsecret_proof,
                              "nested_insights_fail_whole_page": c.nested_insights_fail_whole_page,
                              "frozen": sim.clock.frozen, "app_id": sim.app_id})

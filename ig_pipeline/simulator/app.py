@@ -37,6 +37,7 @@ from ig_pipeline.simulator.graph import (
     parse_time_param,
     unsupported_get,
 )
+from ig_pipeline.simulator.ratelimit import BucMeter
 from ig_pipeline.simulator.tokens import DATA_ACCESS_S, LONG_S, SHORT_S, Token, TokenCodec
 from ig_pipeline.simulator.world import (
     DAY,
@@ -137,7 +138,7 @@ class Simulator:
         self.request_seq = 0
         self.round_trips = 0
         self.counted_calls = 0
-        self.buc: dict[str, dict[int, int]] = {}
+        self.buc = BucMeter(self)
         self.app_calls: dict[int, int] = {}
         self.codes: dict[str, dict] = {}
         self.revoked: dict[str, float] = {}
@@ -168,45 +169,13 @@ class Simulator:
                                expires=expires, long=user.long)
 
     # --- rate limit ------------------------------------------------------------------------------
-    def buc_usage(self, ig: str, now: float) -> tuple[int, int]:
-        """(calls, cpu units) of the account in the rolling 24 h window (hourly buckets)."""
-        buckets = self.buc.get(ig)
-        if not buckets:
-            return 0, 0
+    def count_app_call(self, now: float) -> None:
+        """Every Graph call also counts toward the app's hourly Platform usage (``X-App-Usage``)."""
         hour = int(now // 3600)
-        for old in [h for h in buckets if h <= hour - 24 or h > hour]:
-            del buckets[old]
-        return sum(v[0] for v in buckets.values()), sum(v[1] for v in buckets.values())
-
-    def buc_count(self, ig: str, now: float) -> int:
-        return max(self.buc_usage(ig, now))
-
-    def buc_add(self, ig: str, now: float, calls: int, units: int) -> None:
-        hour = int(now // 3600)
-        b = self.buc.setdefault(ig, {})
-        v = b.setdefault(hour, [0, 0])
-        v[0] += calls
-        v[1] += units
-        self.app_calls[hour] = self.app_calls.get(hour, 0) + calls
+        self.app_calls[hour] = self.app_calls.get(hour, 0) + 1
         if len(self.app_calls) > 48:
             for old in sorted(self.app_calls)[:-48]:
                 del self.app_calls[old]
-
-    def buc_limit(self) -> int:
-        return int(self.config.buc_calls_per_day or 0)
-
-    def buc_header(self, ig: str, now: float, eta: int | None = None) -> str:
-        limit = self.buc_limit()
-        calls, units = self.buc_usage(ig, now)
-        base = limit if limit > 0 else 4800
-        pct = lambda n: min(100, int(n * 100 / base))  # noqa: E731
-        return json.dumps({ig: [{"type": "instagram", "call_count": pct(calls), "total_cputime": pct(units),
-                                 "total_time": pct((calls + units) // 2),
-                                 "estimated_time_to_regain_access": eta or 0}]}, separators=(",", ":"))
-
-    def eta_minutes(self, ig: str, now: float) -> int:
-        """Throttled accounts are re-examined after a 1-minute penalty (see docs/simulator.md)."""
-        return 1
 
     def app_usage_header(self, now: float) -> str:
         hour = int(now // 3600)
@@ -810,7 +779,6 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
     item = Item()
     ctx = Ctx(version, now, base, params, token_raw)
     account = None
-    units = 1
     try:
         account = graph.resolve_account(segs, token_raw, now)
         item.account = account
@@ -841,18 +809,16 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
                 ctx.fault_metric = fault["metric"]
             elif kind in ("malformed_json", "truncated_page"):
                 item.body = kind
-        limit = sim.buc_limit()
         platform = "business_discovery" in params.get("fields", "")
         if platform:  # Business Discovery runs under Platform limits (app: 200 calls/hour per account)
             if sim.app_calls.get(int(now // 3600), 0) >= 200 * max(1, len(sim.world.accounts)):
                 raise GraphError(4, "(#4) Application request limit reached", status=403, transient=True)
             account = item.account = None
             sim.app_calls[int(now // 3600)] = sim.app_calls.get(int(now // 3600), 0) + 1
-        if account and limit > 0 and sim.buc_count(account, now) >= limit:
-            raise buc_error(sim.eta_minutes(account, now))
+        if account and sim.buc.throttled(account, now):
+            raise buc_error(sim.buc.minutes_to_regain(account, now))
         body = await graph.dispatch(ctx, method, segs)
         item.counted = 1 + ctx.nested
-        units = len(_metrics(params)) + ctx.nested
         if item.body == "malformed_json":
             item.body = '{"data": [{"id": "1"}, oops not json'
         elif item.body == "truncated_page":
@@ -863,14 +829,15 @@ async def run_item(sim: Simulator, graph: Graph, method: str, version: int, segs
     except GraphError as e:
         item.status, item.body, item.error_code = e.status, e.envelope(sim.trace()), e.code
         if e.eta_minutes is not None and account:
-            item.headers["X-Business-Use-Case-Usage"] = sim.buc_header(account, now, e.eta_minutes)
+            item.headers["X-Business-Use-Case-Usage"] = sim.buc.header(account, now, e.eta_minutes)
     except Exception:  # noqa: BLE001 - never a traceback to the client
         log.exception("simulator error on %s", path)
         err = GraphError(1, "An unknown error has occurred.", transient=True)
         item.status, item.body, item.error_code = 500, err.envelope(sim.trace()), 1
     if account:
-        sim.buc_add(account, now, item.counted, max(item.counted, units))
-        item.headers.setdefault("X-Business-Use-Case-Usage", sim.buc_header(account, now))
+        sim.buc.add(account, now, ctx.nested)
+        sim.count_app_call(now)
+        item.headers.setdefault("X-Business-Use-Case-Usage", sim.buc.header(account, now))
     item.headers["X-App-Usage"] = sim.app_usage_header(now)
     return item
 
@@ -918,7 +885,7 @@ class ResetResponse(Response):
 def create_app(config) -> Starlette:
     sim = Simulator(config)
     graph = Graph(sim)
-    from ig_pipeline.simulator import admin, dialog
+    from ig_pipeline.simulator import admin, dialog, ratelimit
 
     async def graph_endpoint(request: Request) -> Response:
         now = sim.now()
@@ -1060,7 +1027,7 @@ def create_app(config) -> Starlette:
                                                               separators=(",", ":"))
         return json_response(200, results, headers)
 
-    routes = admin.routes(sim, graph) + [
+    routes = admin.routes(sim, graph) + ratelimit.routes(sim) + [
         Route("/{path:path}", graph_endpoint, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
 

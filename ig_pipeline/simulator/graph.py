@@ -1,7 +1,7 @@
 """Graph API semantics: errors, field parsing, the simulator's own metric tables, node/edge handlers.
 
-Independent of ``ig_pipeline.graph``: this module keeps its own table of what the real API accepts
-(../shared/graph-api.md §4, §5)."""
+Independent of ``ig_pipeline.graph``: this module keeps its own table of what the real API accepts,
+written from Meta's Instagram Platform reference (sources listed in docs/simulator.md)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from ig_pipeline.simulator.world import (
     unit,
 )
 
-VERSIONS = (21, 22, 23, 24, 25)
+VERSIONS = (21, 22, 23, 24, 25, 26, 27)  # release and end-of-availability dates: docs/simulator.md
 DEFAULT_VERSION = 24
 IMPRESSIONS_END = date(2025, 4, 21)
 CLICKS_END = date(2025, 1, 8)
@@ -545,9 +545,9 @@ class AccountInsights:
         demo_metrics = [n for n in metrics if n in DEMOGRAPHICS]
         timeframe = params.get("timeframe")
         if demo_metrics:
-            if not timeframe:
-                raise param_error(f"The following metrics ({','.join(demo_metrics)}) should be specified with "
-                                  f"parameter timeframe")
+            # Without `timeframe` the API answers (clients in the wild rely on it); the simulator then uses
+            # the widest supported window, this_month (see docs/simulator.md, "Demographics").
+            timeframe = timeframe or "this_month"
             if timeframe not in ("this_week", "this_month"):
                 raise param_error("timeframe must be one of the following values: this_week, this_month")
         until = parse_time_param("until", params.get("until"), end_of_day=True)
@@ -564,6 +564,9 @@ class AccountInsights:
             raise GraphError(100, FOLLOWER_COUNT_MSG)
         days = [d for d in range(pacific_ordinal(since) - 1, pacific_ordinal(until) + 2)
                 if since < day_end(d) <= until and day_end(d) <= now]
+        if mtype != TV and "online_followers" not in metrics and day_start(today_d) < until and \
+                since < day_end(today_d) and today_d not in days:
+            days.append(today_d)  # an `until` inside the unfinished day: the API returns it, partial, future end_time
         data = []
         for name in metrics:
             item = self.metric(name, period, mtype, bds, days, since, timeframe, today_d)

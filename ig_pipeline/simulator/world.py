@@ -472,6 +472,20 @@ class World:
         }
         return out
 
+    def impressions_24h(self, a: Account, now: float) -> int:
+        """How many times the account's content entered someone's screen in the 24 h before ``now``.
+
+        Meta sizes the Instagram Business Use Case rate limit by this number; each Pacific day's
+        impressions are spread evenly over the day, so the rolling window takes its share of the
+        (partial) current day and of the day before."""
+        total = 0.0
+        lo = now - DAY
+        for d in (pacific_ordinal(now) - 1, pacific_ordinal(now)):
+            start, end = day_start(d), day_end(d)
+            overlap = max(0.0, min(end, now) - max(start, lo))
+            total += self.day_settled(a, d)["impressions"] * overlap / (end - start)
+        return int(total)
+
     def day_served(self, a: Account, d: int, now: float) -> dict | None:
         """What the API serves for a day at ``now`` (restated until 48 h after the day ends)."""
         start, end = day_start(d), day_end(d)

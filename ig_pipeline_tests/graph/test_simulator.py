@@ -137,7 +137,8 @@ def test_metric_deprecated_for_the_version_is_dropped_and_the_sync_completes(fre
 
 def test_high_usage_slows_down(fresh, graph, fake_time):
     account = fresh.add_account(media_total=30, media_last_30_days=5, followers=500)
-    fresh.config(buc_calls_per_day=40)
+    impressions = fresh.http.get(f"/_sim/buc/{account.ig_user_id}").json()["impressions_24h"]
+    fresh.config(buc_calls_per_impression=40 / max(1, impressions))  # a 24 h budget of 40 calls
     try:
         now, yesterday, days = window(fresh)
         async def sync(client):
@@ -146,7 +147,7 @@ def test_high_usage_slows_down(fresh, graph, fake_time):
 
         run(with_client(graph, fresh, fake_time, sync))
     finally:
-        fresh.config(buc_calls_per_day=0)
+        fresh.config(buc_calls_per_impression=0)
     assert any(0 < s for s in fake_time.slept), "no slow-down at high usage"
 
 

@@ -51,5 +51,5 @@ def c(server):
     yield client
     client.http.delete("/_sim/faults")
     client.http.post("/_sim/clock", json={"set": START.isoformat()})
-    client.http.post("/_sim/config", json={"buc_calls_per_day": 4800, "nested_insights_fail_whole_page": True,
+    client.http.post("/_sim/config", json={"buc_calls_per_impression": 4800, "nested_insights_fail_whole_page": True,
                                            "require_appsecret_proof": False})
