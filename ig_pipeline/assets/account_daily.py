@@ -20,7 +20,7 @@ from ig_pipeline.assets.common import (
     KINDS,
     accounts_check_spec,
 )
-from ig_pipeline.assets.runner import run_sync
+from ig_pipeline.assets.runner import partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
@@ -58,5 +58,6 @@ def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSe
         context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_account_days(client, account, days, snapshot_day),
     )
-    metadata = summary.metadata([TABLE]) | {"accounts_skipped": len(skipped), "days": len(days)}
+    rows = partition_rows(warehouse, TABLE, "day", min(days), max(days) + timedelta(days=1))
+    metadata = summary.metadata([TABLE], rows) | {"accounts_skipped": len(skipped), "days": len(days)}
     return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])

@@ -5,12 +5,13 @@ under the day they were taken; online followers come per day for the last 30 day
 enough for both, so this asset is not partitioned and runs on a weekly schedule.
 """
 
+from datetime import date, timedelta
 
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
 from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
-from ig_pipeline.assets.runner import merge_results, run_sync
+from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
@@ -47,5 +48,13 @@ def instagram_audience(context: dg.AssetExecutionContext, config: AccountSelecti
     for table in (DEMOGRAPHICS, ONLINE):
         key = dg.AssetKey(table)
         yield dg.MaterializeResult(asset_key=key,
-                                   metadata=summary.metadata([table]) | {"accounts_skipped": len(skipped)},
+                                   metadata=summary.metadata([table], _rows_of_run(warehouse, table, today))
+                                   | {"accounts_skipped": len(skipped)},
                                    check_results=[summary.accounts_check(key)])
+
+
+def _rows_of_run(warehouse: PostgresWarehouse, table: str, today: date) -> int:
+    """The rows this unpartitioned asset keeps up to date: demographics taken today, online
+    followers of the 30 days the API reports."""
+    first = today if table == DEMOGRAPHICS else today - timedelta(days=30)
+    return partition_rows(warehouse, table, "day", first, today + timedelta(days=1))

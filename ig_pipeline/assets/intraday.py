@@ -14,7 +14,7 @@ import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
 from ig_pipeline.assets.common import API_POOL, GROUP, INTRADAY_FRESHNESS, KINDS, accounts_check_spec
-from ig_pipeline.assets.runner import run_sync
+from ig_pipeline.assets.runner import partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
@@ -64,6 +64,7 @@ def instagram_intraday_snapshot(context: dg.AssetExecutionContext, config: Accou
     )
     for table, extra in ((ACCOUNT_TABLE, []), (MEDIA_TABLE, ["instagram_media"])):
         key = dg.AssetKey(table)
+        rows = partition_rows(warehouse, table, "captured_at", window.start, window.end)
         yield dg.MaterializeResult(
-            asset_key=key, metadata=summary.metadata([table, *extra]) | {"accounts_skipped": len(skipped)},
+            asset_key=key, metadata=summary.metadata([table, *extra], rows) | {"accounts_skipped": len(skipped)},
             check_results=[summary.accounts_check(key)])

@@ -25,7 +25,7 @@ from ig_pipeline.assets.common import (
     KINDS,
     accounts_check_spec,
 )
-from ig_pipeline.assets.runner import merge_results, run_sync
+from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
@@ -105,6 +105,7 @@ def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSele
 
     summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
                        fetch=fetch)
-    metadata = summary.metadata([TABLE, "instagram_media"]) | {
+    rows = partition_rows(warehouse, TABLE, "day", day, day + timedelta(days=1))
+    metadata = summary.metadata([TABLE, "instagram_media"], rows) | {
         "accounts_skipped": len(skipped), "older_media_refreshed": sum(len(v) for v in due.values())}
     return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])

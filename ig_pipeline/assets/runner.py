@@ -5,6 +5,12 @@ leaves either the old rows or the new ones for that account. One account's API f
 stops the others: it is recorded in instagram_sync_state and reported in the run's metadata
 and asset checks. A failure to *write* (the database) fails the run after every account was
 tried, so Dagster's retry policy can take over.
+
+Counts are what landed: ``dagster/row_count`` is the partition's row count in the table after
+the write (``partition_rows``), and inserted / updated / unchanged rows are reported apart.
+Metric requests the API refused are listed (account, media, metrics, message) under
+``refused_metrics``; a pinned API version close to its end of availability is a warning.
+Bookkeeping timestamps (fetched_at, last_seen_at) come from the run's clock, not the machine's.
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import dagster as dg
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from ig_pipeline.graph import catalog
 from ig_pipeline.graph.errors import ErrorClass
 from ig_pipeline.graph.models import AccountRef, FetchResult
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.sync_state import record_failure, record_success
-from ig_pipeline.warehouse.upsert import bulk_upsert
+from ig_pipeline.warehouse.upsert import Written, bulk_upsert_counts
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +45,39 @@ AfterWrite = Callable[[Connection, FetchResult], None]
 @dataclass
 class SyncSummary:
     kind: str
-    rows: Counter = field(default_factory=Counter)
+    rows: Counter = field(default_factory=Counter)  # table -> rows inserted or changed
+    written: dict[str, Written] = field(default_factory=dict)
     ok: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # ig_user_id -> "class (code): message"
     write_errors: dict[str, str] = field(default_factory=dict)
     calls: int = 0
     round_trips: int = 0
     warnings: list[str] = field(default_factory=list)
+    refusals: list[dict] = field(default_factory=list)
 
-    def metadata(self, tables: list[str]) -> dict:
+    def add_written(self, table: str, written: Written) -> None:
+        self.written[table] = self.written.get(table, Written()) + written
+        self.rows[table] += written.changed
+
+    def metadata(self, tables: list[str], row_count: int | None = None) -> dict:
+        """Run metadata for ``tables``; ``row_count``: the partition's rows in the first table."""
         meta = {
-            "dagster/row_count": dg.MetadataValue.int(sum(self.rows[t] for t in tables)),
             "accounts_ok": len(self.ok),
             "accounts_failed": len(self.failed),
             "api_calls": self.calls,
             "api_round_trips": self.round_trips,
         }
-        meta.update({f"rows_{t}": self.rows[t] for t in tables})
+        if row_count is not None:
+            meta["dagster/row_count"] = dg.MetadataValue.int(row_count)
+        for table in tables:
+            written = self.written.get(table, Written())
+            meta |= {f"rows_{table}": written.changed, f"rows_inserted_{table}": written.inserted,
+                     f"rows_updated_{table}": written.updated, f"rows_unchanged_{table}": written.unchanged}
+        if self.refusals:
+            meta["refused_metrics_count"] = len(self.refusals)
+            meta["refused_metrics"] = dg.MetadataValue.md("\n".join(
+                f"- account `{r['account']}`" + (f" media `{r['media']}`" if r["media"] else "")
+                + f" ({r['scope']}): {', '.join(r['metrics'])}: {r['message']}" for r in self.refusals[:100]))
         if self.failed:
             meta["failed_accounts"] = dg.MetadataValue.md(
                 "\n".join(f"- `{acct}`: {reason}" for acct, reason in sorted(self.failed.items())[:200]))
@@ -62,13 +86,16 @@ class SyncSummary:
         return meta
 
     def accounts_check(self, asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
-        """WARN when some accounts failed, ERROR when most did."""
-        total = len(self.ok) + len(self.failed)
-        most_failed = total > 0 and len(self.failed) * 2 > total
+        """WARN when some accounts failed; ERROR when every account failed. The check is blocking, so
+        ERROR fails the run (a CLI materialize exits non-zero) after the rows and sync state are stored."""
+        every_one_failed = bool(self.failed) and not self.ok
+        metadata = {"accounts_ok": len(self.ok), "accounts_failed": len(self.failed)}
+        if self.failed:
+            metadata["failed_account_ids"] = dg.MetadataValue.text(", ".join(sorted(self.failed)[:200]))
         return dg.AssetCheckResult(
             asset_key=asset_key, check_name="accounts_synced", passed=not self.failed,
-            severity=dg.AssetCheckSeverity.ERROR if most_failed else dg.AssetCheckSeverity.WARN,
-            metadata={"accounts_ok": len(self.ok), "accounts_failed": len(self.failed)},
+            severity=dg.AssetCheckSeverity.ERROR if every_one_failed else dg.AssetCheckSeverity.WARN,
+            metadata=metadata,
         )
 
 
@@ -85,7 +112,7 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
         with warehouse.transaction() as conn:
             if result.ok:
                 for table, rows in result.rows.items():
-                    summary.rows[table] += bulk_upsert(conn, TABLES[table], rows)
+                    summary.add_written(table, bulk_upsert_counts(conn, TABLES[table], rows))
                 if after_write:
                     after_write(conn, result)
                 record_success(conn, ig_user_id=account.ig_user_id, owner_id=account.owner_id, kind=kind,
@@ -103,7 +130,8 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
             result = await fetch(client, account)
         summary.calls += result.calls
         summary.round_trips += result.round_trips
-        summary.warnings.extend(result.warnings)
+        summary.warnings.extend(w if account.ig_user_id in w else f"account {account.ig_user_id}: {w}"
+                                for w in result.warnings)
         async with writers:
             try:
                 await asyncio.to_thread(persist, result)
@@ -121,7 +149,11 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
 
     async def main() -> None:
         limit, writers = asyncio.Semaphore(graph.concurrency), asyncio.Semaphore(WRITERS)
-        async with graph.client() as client:
+        async with graph.client(now=lambda: now) as client:
+            expiring = catalog.version_warning(client.version, now.date())
+            if expiring:
+                context.log.warning(expiring)
+                summary.warnings.append(expiring)
             await asyncio.gather(*(one(client, a, limit, writers) for a in accounts))
 
     asyncio.run(main())
@@ -133,6 +165,13 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
             metadata={"accounts_not_written": len(summary.write_errors)},
         )
     return summary
+
+
+def partition_rows(warehouse, table: str, column: str, start, end) -> int:
+    """Rows of ``table`` whose ``column`` lies in [start, end): the partition's size after a write."""
+    with warehouse.transaction() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} >= :start AND {column} < :end"),
+                            {"start": start, "end": end}).scalar_one()
 
 
 def _mark_needs_reauth(conn: Connection, ig_user_id: str, reason: str) -> None:
@@ -148,4 +187,5 @@ def merge_results(first: FetchResult, second: FetchResult) -> FetchResult:
         rows.setdefault(table, []).extend(more)
     return FetchResult(account=first.account, rows=rows, error=first.error or second.error,
                        warnings=first.warnings + second.warnings, calls=first.calls + second.calls,
-                       round_trips=first.round_trips + second.round_trips, media=first.media + second.media)
+                       round_trips=first.round_trips + second.round_trips, media=first.media + second.media,
+                       refusals=first.refusals + second.refusals)

@@ -3,16 +3,21 @@
 Each entry says which endpoint serves it (account or media insights), how it must be asked for
 (period, metric_type, breakdown), for which media product types, between which API versions and
 until which date Meta serves it, and which warehouse column holds it. The warehouse schema, the
-client's call plan, the transforms and the simulator all read this table; nothing else lists
-metrics. A retired metric stays here (and as a NULL column in the warehouse) with its end date.
+client's call plans and the transforms read this table; nothing else in the pipeline lists
+metrics (the simulator keeps its own independent table, so a wrong entry here shows up as a
+refusal instead of being mirrored). A retired metric stays here (and as a NULL column in the
+warehouse) with its end date. ``request_groups`` splits a metric list into the requests the API
+accepts: metrics share one request only when they share period, metric_type and breakdown.
 
-Facts: ../shared/graph-api.md §4.2–4.3 (account) and §5.3 (media).
+``VERSIONS`` lists Graph API versions with their release and end-of-availability dates.
+Sources and the reasoning behind each entry: docs/graph-client.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 FEED, REELS, STORY = "FEED", "REELS", "STORY"
 ALL_PRODUCTS = frozenset({FEED, REELS, STORY})
@@ -158,6 +163,61 @@ def media_metrics(product_type: str, version: str, on: date) -> list[Metric]:
     product = product_type if product_type in ALL_PRODUCTS else FEED
     return [m for m in MEDIA_METRICS
             if product in m.products and m.available(version, on) and m.requested_by_default]
+
+
+def request_groups(metrics: Iterable[Metric]) -> list[list[Metric]]:
+    """``metrics`` split into the requests the API accepts, in catalog order: one group per
+    (period, metric_type, breakdown). The API refuses a breakdown any requested metric does not
+    support, and a period or metric_type one of them does not take, so mixing fails the call."""
+    groups: dict[tuple, list[Metric]] = {}
+    for metric in metrics:
+        groups.setdefault((metric.period, metric.metric_type, metric.breakdown), []).append(metric)
+    return list(groups.values())
+
+
+def media_request_groups(product_type: str, version: str, on: date) -> list[list[str]]:
+    """Metric names per request for one media of ``product_type``."""
+    return [[m.name for m in group] for group in request_groups(media_metrics(product_type, version, on))]
+
+
+@dataclass(frozen=True)
+class Version:
+    name: str
+    released: date
+    available_until: date | None  # None: Meta has not announced it yet
+
+
+# Graph API versions and how long each is served (Meta's changelog, docs/graph-client.md).
+VERSIONS: tuple[Version, ...] = (
+    Version("v19.0", date(2024, 1, 23), date(2026, 5, 21)),
+    Version("v20.0", date(2024, 5, 21), date(2026, 9, 24)),
+    Version("v21.0", date(2024, 10, 2), date(2027, 1, 21)),
+    Version("v22.0", date(2025, 1, 21), date(2027, 5, 20)),
+    Version("v23.0", date(2025, 5, 29), date(2027, 10, 8)),
+    Version("v24.0", date(2025, 10, 8), date(2028, 2, 18)),
+    Version("v25.0", date(2026, 2, 18), date(2028, 7, 29)),
+    Version("v26.0", date(2026, 7, 29), None),
+)
+EXPIRY_WARNING = timedelta(days=90)
+
+
+def version_warning(version: str, on: date) -> str | None:
+    """A warning when the pinned ``version`` is unknown, no longer served, or within
+    ``EXPIRY_WARNING`` of its end of availability on ``on``; None when it is safe."""
+    known = {v.name: v for v in VERSIONS}
+    entry = known.get(version if "." in version else f"{version}.0")
+    if entry is None:
+        return (f"Graph API version {version} is not in the version table (known: "
+                f"{', '.join(known)}); its end of availability is unknown")
+    if entry.available_until is None:
+        return None
+    left = (entry.available_until - on).days
+    if left < 0:
+        return f"Graph API version {entry.name} stopped being available on {entry.available_until}"
+    if left <= EXPIRY_WARNING.days:
+        return (f"Graph API version {entry.name} stops being available on {entry.available_until} "
+                f"({left} days left): move IG_GRAPH_VERSION to a newer version")
+    return None
 
 
 def metric_columns(metrics: tuple[Metric, ...]) -> list[str]:

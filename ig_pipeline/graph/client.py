@@ -12,8 +12,7 @@
   call carries a timestamped ``appsecret_proof`` when the app secret is known.
 
 Calls are metered per account (``Meter``) so every FetchResult says what it cost: one counted
-call per GET or batch item, plus one per media whose insights were expanded in a list
-(``insights.metric(...)`` nested in ``fields``), and one round trip per HTTP request.
+call per GET or batch item, and one round trip per HTTP request.
 """
 
 from __future__ import annotations
@@ -80,14 +79,6 @@ class Call:
                 if v is not None}
 
 
-def nested_cost(call: Call, body) -> int:
-    """Counted calls beyond the request itself: each media whose insights came nested in a list."""
-    if "insights.metric(" not in str(call.params.get("fields", "")) or not isinstance(body, dict):
-        return 0
-    items = body.get("data") if isinstance(body.get("data"), list) else [body]
-    return sum(1 for item in items if isinstance(item, dict) and "insights" in item)
-
-
 class GraphClient(TokenEndpoints):
     """Async context manager owning one ``httpx.AsyncClient``. Shared by all accounts of a run."""
 
@@ -110,7 +101,6 @@ class GraphClient(TokenEndpoints):
         self._http: httpx.AsyncClient | None = None
         # metric names the API rejected, per scope ("account" or a media product type): never asked again
         self.rejected_metrics: dict[str, set[str]] = {}
-        self.nest_media_insights = True  # cleared when a /media page with nested insights fails
 
     def __repr__(self) -> str:
         return f"GraphClient(base_url={self.base_url!r}, version={self.version!r})"
@@ -135,7 +125,7 @@ class GraphClient(TokenEndpoints):
     # --- auth -----------------------------------------------------------------------------------
 
     def proof(self, token: str) -> dict[str, str]:
-        """Timestamped appsecret_proof (graph-api.md §2.6), fresh per request; {} without a secret."""
+        """Timestamped appsecret_proof (docs/graph-client.md), fresh per request; {} without a secret."""
         if not self._app_secret or not token:
             return {}
         stamp = str(int(time.time()))
@@ -177,7 +167,6 @@ class GraphClient(TokenEndpoints):
                 body = _decode(response)
                 well_formed = response.status_code == 200 and isinstance(body, dict | list) and "error" not in body
                 if well_formed and (validate is None or validate(body)):
-                    meter.calls += nested_cost(call, body)
                     return body
                 error = (GraphError(ErrorClass.TRANSIENT, f"{what}: truncated or malformed response")
                          if well_formed else classify(response.status_code, body))
@@ -245,13 +234,7 @@ class GraphClient(TokenEndpoints):
             Call("batch"), key=key, meter=meter, what=f"POST batch of {len(calls)}", token=token,
             attempts=self.max_attempts, validate=lambda b: isinstance(b, list) and len(b) == len(calls),
             cost=len(calls))
-        outcomes = []
-        for call, item in zip(calls, body, strict=True):
-            outcome = self._item_outcome(item, key, call.token or token)
-            if isinstance(outcome, dict | list):
-                meter.calls += nested_cost(call, outcome)
-            outcomes.append(outcome)
-        return outcomes
+        return [self._item_outcome(item, key, call.token or token) for call, item in zip(calls, body, strict=True)]
 
     def _relative_url(self, call: Call, token: str) -> str:
         query = call.query()

@@ -1,7 +1,7 @@
 """Graph API errors, classified once.
 
 Every caller acts on ``GraphError.error_class``, never on raw codes: ``classify`` is the one
-place that reads Meta's codes (graph-api.md §7.2). The HTTP status is not a reliable signal
+place that reads Meta's codes (listed in docs/graph-client.md). The HTTP status is not a reliable signal
 (most errors are 400, rate limits are never 429), so the body decides and the status only
 breaks ties. Messages pass through ``redact`` so tokens, proofs and secrets never reach a log
 line, an exception text or Dagster metadata.

@@ -1,4 +1,4 @@
-"""Per-account rate-limit governor (graph-api.md §8).
+"""Per-account rate-limit governor (docs/graph-client.md, "Rate limits").
 
 Instagram limits are Business Use Case (BUC) budgets per app + IG account, reported after
 responses in ``X-Business-Use-Case-Usage`` (keyed by business object id, each key a list of

@@ -1,8 +1,15 @@
 """Media calls and their rows: which fields and metrics to ask for, and per-media outcomes -> rows.
 
-Metric sets come from the catalog by product type (AD and unknown types read as FEED); a metric
-the API rejected is remembered per ``PRODUCT:MEDIA_TYPE`` scope (older FEED videos refuse
-``views`` while FEED images serve it, graph-api.md §5.3).
+Metric sets come from the catalog by product type (AD and unknown types read as FEED), split into
+the requests the API accepts (``catalog.media_request_groups``: one per breakdown), so a FEED post
+costs two insight requests (plain metrics; ``profile_activity`` by ``action_type``), a story three
+and a reel one. A metric the API rejected is remembered per ``PRODUCT:MEDIA_TYPE`` scope (older
+FEED videos may refuse ``views`` while FEED images serve it).
+
+Insights are not nested in the ``/media`` listing: a listing mixes FEED and REELS and one nested
+expression carries one breakdown, so only the metrics common to both without a breakdown could be
+nested, and every media would still need its own request for the rest — more counted calls, not
+fewer (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ MEDIA_FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_ur
                 f"like_count,comments_count,is_comment_enabled,children{{{CHILD_FIELDS}}}")
 PAGE_SIZE = 100
 _BREAKDOWNS = {m.name: m.breakdown for m in catalog.MEDIA_METRICS if m.breakdown}
-_NESTABLE = frozenset({catalog.FEED, catalog.REELS})  # the product types /media lists
 
 
 def product_of(ref: MediaRef) -> str:
@@ -32,50 +38,28 @@ def scope_of(ref: MediaRef) -> str:
     return f"{product_of(ref)}:{(ref.media_type or '').upper()}"
 
 
-def media_list_call(ig_user_id: str, since: datetime | None, until: datetime | None, *, fields: str,
-                    nested: list[str] | None = None) -> Call:
-    if nested:
-        breakdowns = sorted({_BREAKDOWNS[m] for m in nested if m in _BREAKDOWNS})
-        fields += f",insights.metric({','.join(nested)})" + (f".breakdown({','.join(breakdowns)})" if breakdowns
-                                                              else "")
+def media_list_call(ig_user_id: str, since: datetime | None, until: datetime | None, *, fields: str) -> Call:
     params = {"fields": fields, "limit": PAGE_SIZE, "since": int(since.timestamp()) if since else None,
               "until": int(until.timestamp()) if until else None}
     return Call(f"{ig_user_id}/media", params)
 
 
-def nested_metrics(session: AccountSession, on: date) -> list[str]:
-    """Every metric a listed product type (FEED, REELS) serves, minus any the API rejected: nested in
-    a /media page this gets each media's full set in the listing call itself. Where one item refusing
-    a metric fails the whole page (a mixed page of FEED and REELS), the caller falls back."""
-    rejected = set().union(*session.client.rejected_metrics.values())
-    return [m.name for m in catalog.MEDIA_METRICS
-            if _NESTABLE & m.products and m.requested_by_default and m.available(session.client.version, on)
-            and m.name not in rejected]
-
-
 def insights_call(media_id: str, metrics: list[str]) -> Call:
+    """One media insights request; ``metrics`` must be one request group (at most one breakdown)."""
     breakdowns = sorted({_BREAKDOWNS[m] for m in metrics if m in _BREAKDOWNS})
     return Call(f"{media_id}/insights", {"metric": metrics, "breakdown": ",".join(breakdowns) or None})
 
 
-def media_jobs(session: AccountSession, refs: list[MediaRef], on: date,
-               skip: dict[str, set[str]] | None = None) -> list[InsightJob]:
-    """One insights job per media with its product type's metrics (minus ``skip[media_id]``)."""
-    skip = skip or {}
+def media_jobs(session: AccountSession, refs: list[MediaRef], on: date) -> list[InsightJob]:
+    """Insights jobs per media, one per request group of its product type's metrics; the jobs of
+    one media share its id as key, so their data is merged."""
     jobs = []
     for ref in refs:
-        names = [m.name for m in catalog.media_metrics(product_of(ref), session.client.version, on)
-                 if m.name not in skip.get(ref.media_id, ())]
-        jobs.append(InsightJob(ref.media_id, scope_of(ref), names,
-                               lambda metrics, media_id=ref.media_id: insights_call(media_id, metrics)))
+        for names in catalog.media_request_groups(product_of(ref), session.client.version, on):
+            jobs.append(InsightJob(ref.media_id, scope_of(ref), names,
+                                   lambda metrics, media_id=ref.media_id: insights_call(media_id, metrics),
+                                   media_id=ref.media_id))
     return jobs
-
-
-def nested_insights(items: list[dict]) -> dict[str, dict]:
-    """{media_id: insights body} for listed items whose nested insights came back as data."""
-    return {str(item["id"]): item["insights"] for item in items
-            if item.get("id") is not None and isinstance(item.get("insights"), dict)
-            and isinstance(item["insights"].get("data"), list)}
 
 
 def insight_rows(session: AccountSession, refs: list[MediaRef], outcomes: dict, counts: dict[str, dict],

@@ -35,6 +35,7 @@ class FetchResult:
     calls: int = 0  # counted calls (each batch item counts, nested insights count)
     round_trips: int = 0  # HTTP requests
     media: list[MediaRef] = field(default_factory=list)
+    refusals: list[dict] = field(default_factory=list)  # refused metric requests (graph.session)
 
     @property
     def ok(self) -> bool:

@@ -15,14 +15,7 @@ from ig_pipeline.graph import catalog, transforms
 from ig_pipeline.graph.client import Call, GraphClient
 from ig_pipeline.graph.errors import ErrorClass, GraphError, redact
 from ig_pipeline.graph.freshness import due_for_refresh
-from ig_pipeline.graph.media import (
-    MEDIA_FIELDS,
-    insight_rows,
-    media_jobs,
-    media_list_call,
-    nested_insights,
-    nested_metrics,
-)
+from ig_pipeline.graph.media import MEDIA_FIELDS, insight_rows, media_jobs, media_list_call, product_of
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
 from ig_pipeline.graph.session import AccountSession, InsightJob
 from ig_pipeline.partitions import pacific_day
@@ -30,9 +23,10 @@ from ig_pipeline.partitions import pacific_day
 __all__ = ["due_for_refresh", "fetch_account_days", "fetch_demographics", "fetch_intraday",
            "fetch_media_insights", "fetch_media_list", "fetch_online_followers", "fetch_recent", "run_accounts"]
 
-WINDOW_DAYS = 29  # a 30-day since/until span can fail (graph-api.md §4.5)
+WINDOW_DAYS = 29  # a 30-day since/until span can fail (docs/graph-client.md)
 ACCOUNT = "account"
 FATAL = (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT)
+COUNT_FIELDS = "like_count,comments_count"
 
 # --- account days -------------------------------------------------------------------------------
 
@@ -53,15 +47,16 @@ def _windows(days: list[date], today: date) -> list[tuple[date, date, bool]]:
     return windows
 
 
-def _account_groups(client: GraphClient, on: date) -> tuple[list[str], dict[str | None, list[str]]]:
-    """(time_series metric names, {breakdown: total_value metric names}) from the catalog."""
-    series: list[str] = []
-    totals: dict[str | None, list[str]] = {}
-    for metric in catalog.account_metrics(client.version, on):
-        if metric.metric_type == "time_series":
-            series.append(metric.name)
+def _account_groups(client: GraphClient, on: date) -> tuple[list[list[str]], list[tuple[str | None, list[str]]]]:
+    """(time_series request groups, [(breakdown, total_value request group)]) from the catalog."""
+    series: list[list[str]] = []
+    totals: list[tuple[str | None, list[str]]] = []
+    for group in catalog.request_groups(catalog.account_metrics(client.version, on)):
+        names = [metric.name for metric in group]
+        if group[0].metric_type == "time_series":
+            series.append(names)
         else:
-            totals.setdefault(metric.breakdown, []).append(metric.name)
+            totals.append((group[0].breakdown, names))
     return series, totals
 
 
@@ -86,11 +81,12 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
     uid = account.ig_user_id
     jobs = []
     for first, last, recent in _windows(days, today):
-        names = [m for m in series if recent or transforms.ACCOUNT_BY_NAME[m].history_days is None]
-        jobs.append(InsightJob(("series", first), ACCOUNT, names,
-                               lambda m, f=first, la=last: _insights_call(uid, m, f, la, metric_type="time_series")))
+        for group in series:
+            names = [m for m in group if recent or transforms.ACCOUNT_BY_NAME[m].history_days is None]
+            jobs.append(InsightJob(("series", first), ACCOUNT, names, lambda m, f=first, la=last: _insights_call(
+                uid, m, f, la, metric_type="time_series")))
     for day in sorted(set(days)):
-        for breakdown, names in totals.items():
+        for breakdown, names in totals:
             extra = {"metric_type": "total_value"} | ({"breakdown": breakdown} if breakdown else {})
             jobs.append(InsightJob(("total", day, breakdown), ACCOUNT, names,
                                    lambda m, d=day, e=extra: _insights_call(uid, m, d, d, **e)))
@@ -108,7 +104,7 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
                 return session.result(error=outcome)
             session.warn(f"account {uid} {key[0]} {key[1]}: {outcome}")
         elif key[0] == "series":
-            for day, values in transforms.time_series_by_day(outcome).items():
+            for day, values in transforms.time_series_by_day(outcome, fetched_at).items():
                 if day in rows:
                     rows[day].update(values)
         else:
@@ -149,50 +145,39 @@ def _media_rows(account: AccountRef, items: list[dict], seen_at: datetime, since
 
 async def fetch_media_insights(client: GraphClient, account: AccountRef, media: list[MediaRef], day: date,
                                captured_at: datetime) -> FetchResult:
-    """instagram_media_daily rows: lifetime insights as of ``captured_at`` attributed to ``day``, one
-    batch item per media with the metric set of its product type."""
+    """instagram_media_daily rows: lifetime insights as of ``captured_at`` attributed to ``day``
+    (one request per media and request group) with each post's like/comment counts, read from the
+    media node in the same batch (stories have none)."""
     session = AccountSession(client, account)
-    outcomes, _ = await session.insights(media_jobs(session, media, captured_at.date()))
-    rows, error = insight_rows(session, media, outcomes, {}, {"day": day, "captured_at": captured_at})
+    posts = [ref for ref in media if product_of(ref) != catalog.STORY]
+    outcomes, count_outcomes = await session.insights(media_jobs(session, media, captured_at.date()),
+                                                      extra=[Call(ref.media_id, {"fields": COUNT_FIELDS})
+                                                             for ref in posts])
+    counts = {ref.media_id: outcome for ref, outcome in zip(posts, count_outcomes, strict=True)
+              if isinstance(outcome, dict)}
+    for ref, outcome in zip(posts, count_outcomes, strict=True):
+        if isinstance(outcome, GraphError):
+            session.warn(f"media {ref.media_id}: like/comment counts not read: {outcome}")
+    rows, error = insight_rows(session, media, outcomes, counts, {"day": day, "captured_at": captured_at})
     return session.result({"instagram_media_daily": rows}, error=error, media=media)
 
 
 async def fetch_recent(client: GraphClient, account: AccountRef, since: datetime, day: date,
                        captured_at: datetime) -> FetchResult:
-    """The steady-state path: media posted since ``since`` with their insights. The listing nests
-    every media's metrics (``insights.metric(...)``), so one call per page returns all; media
-    without nested insights get per-media batch calls. When a nested page fails (one item refusing
-    a metric fails the page), the list is fetched plainly, every media's insights come from one
-    batch, and the client stops nesting for the rest of its life (a failed page costs a call)."""
+    """The steady-state path: media posted since ``since`` (one listing call per 100, with their
+    like/comment counts) and their insights in batches, one request per media and request group."""
     session = AccountSession(client, account)
-    on = captured_at.date()
     try:
-        items = await _list_recent(session, since, on)
+        items = await session.paged(media_list_call(account.ig_user_id, since, None, fields=MEDIA_FIELDS))
     except GraphError as error:
         return session.result(error=error)
     seen_at = client.now()
     media_rows, refs = _media_rows(account, items, seen_at, since)
-    nested = nested_insights(items)
-    outcomes, _ = await session.insights(media_jobs(session, [r for r in refs if r.media_id not in nested], on))
-    outcomes |= nested
+    outcomes, _ = await session.insights(media_jobs(session, refs, captured_at.date()))
     counts = {row["media_id"]: row for row in media_rows}
     rows, error = insight_rows(session, refs, outcomes, counts, {"day": day, "captured_at": captured_at})
     return session.result({"instagram_media": media_rows, "instagram_media_daily": rows}, error=error,
                           media=refs)
-
-
-async def _list_recent(session: AccountSession, since: datetime, on: date) -> list[dict]:
-    uid = session.account.ig_user_id
-    if session.client.nest_media_insights:
-        try:
-            return await session.paged(media_list_call(uid, since, None, fields=MEDIA_FIELDS,
-                                                       nested=nested_metrics(session, on)))
-        except GraphError as error:
-            if error.error_class in (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED):
-                raise
-            session.client.nest_media_insights = False
-            session.warn(f"nested media insights failed ({error}); falling back to per-media calls")
-    return await session.paged(media_list_call(uid, since, None, fields=MEDIA_FIELDS))
 
 
 async def fetch_intraday(client: GraphClient, account: AccountRef, captured_at: datetime,
@@ -261,10 +246,11 @@ async def fetch_online_followers(client: GraphClient, account: AccountRef) -> Fe
     without since/until the API answers for its own latest day, which anchors the 29-day window
     without trusting this machine's clock (the simulator's clock may differ)."""
     session = AccountSession(client, account)
+    now = client.now()
     call = Call(f"{account.ig_user_id}/insights", {"metric": catalog.ONLINE_FOLLOWERS.name, "period": "lifetime"})
     try:
         latest_body = await session.get(call)
-        days = [day for row in transforms.online_follower_rows(account, latest_body) if (day := row["day"])]
+        days = [day for row in transforms.online_follower_rows(account, latest_body, now) if (day := row["day"])]
         body = latest_body
         if days:
             since, until = transforms.day_bounds(max(days) - timedelta(days=WINDOW_DAYS - 1), max(days))
@@ -274,7 +260,8 @@ async def fetch_online_followers(client: GraphClient, account: AccountRef) -> Fe
             return session.result(error=error)
         session.warn(f"online_followers: {error}")
         body = latest_body = {"data": []}
-    rows = transforms.online_follower_rows(account, latest_body) + transforms.online_follower_rows(account, body)
+    rows = (transforms.online_follower_rows(account, latest_body, now)
+            + transforms.online_follower_rows(account, body, now))
     return session.result({"instagram_online_followers": transforms.dedupe(rows, "day", "hour")})
 
 

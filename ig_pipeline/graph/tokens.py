@@ -1,4 +1,4 @@
-"""OAuth and token endpoints (graph-api.md §2), mixed into GraphClient for the OAuth handler and
+"""OAuth and token endpoints (docs/graph-client.md, docs/oauth.md), mixed into GraphClient for the OAuth handler and
 token upkeep. Code exchanges are never retried: a code works once, so a retry after a timeout
 would only earn a "code already used" error. Results are returned as the API sends them (they
 contain tokens: callers store them encrypted and never log them)."""

@@ -1,9 +1,13 @@
 """Pure functions from Graph API JSON to warehouse rows. No I/O, no clock.
 
-Defensive by rule (graph-api.md §4.4, §5, §12): IDs stay strings; numbers sent as strings are
+Defensive by rule (docs/graph-client.md): IDs stay strings; numbers sent as strings are
 coerced; a metric the API did not return is None, never 0; unknown enum values are kept as
 given; breakdown values are upper-cased; dimension positions are looked up by key name (the
-doc's demographic sample puts "timeframe" first). ``end_time`` marks the END of a Pacific day.
+doc's demographic sample puts "timeframe" first). ``end_time`` marks the END of a Pacific day;
+a value whose ``end_time`` is after the run's clock belongs to a day still in progress (the API
+serves it, partial) and is dropped, so a partial day is never stored as a final one. Rows carry
+only the columns a call fetched: a column left out keeps what the warehouse holds (the upsert
+writes present columns only), so nothing stored is ever blanked by a call that did not ask.
 """
 
 from __future__ import annotations
@@ -129,15 +133,22 @@ def insight_columns(body, by_name: dict[str, Metric]) -> dict[str, int | float]:
     return out
 
 
-def time_series_by_day(body) -> dict[date, dict[str, int | float]]:
-    """``{day: {column: value}}`` from a time_series account insights response."""
+def _ended(point, now: datetime) -> date | None:
+    """The day a time-series point covers, or None when it is malformed or the day has not ended
+    by ``now`` (an in-progress day's ``end_time`` is in the future)."""
+    end = parse_time(point.get("end_time")) if isinstance(point, dict) else None
+    return day_of_end_time(point["end_time"]) if end is not None and end <= now else None
+
+
+def time_series_by_day(body, now: datetime) -> dict[date, dict[str, int | float]]:
+    """``{day: {column: value}}`` from a time_series account insights response (ended days only)."""
     out: dict[date, dict[str, int | float]] = {}
     for entry in _entries(body):
         metric = ACCOUNT_BY_NAME.get(entry["name"])
         if metric is None:
             continue
         for point in _list(entry.get("values")):
-            day = day_of_end_time(point.get("end_time")) if isinstance(point, dict) else None
+            day = _ended(point, now)
             value = number(point.get("value")) if day else None
             if value is not None:
                 out.setdefault(day, {})[metric.column] = value
@@ -145,14 +156,13 @@ def time_series_by_day(body) -> dict[date, dict[str, int | float]]:
 
 
 def account_daily_row(account: AccountRef, day: date, fetched_at: datetime) -> dict:
-    """An instagram_account_daily row with every metric and snapshot column NULL."""
-    return {"owner_id": account.owner_id, "ig_user_id": account.ig_user_id, "day": day,
-            **dict.fromkeys(SNAPSHOT_FIELDS), **dict.fromkeys(catalog.ACCOUNT_DAILY_COLUMNS),
-            "fetched_at": fetched_at}
+    """The key of an instagram_account_daily row; the caller adds the columns it fetched."""
+    return {"owner_id": account.owner_id, "ig_user_id": account.ig_user_id, "day": day, "fetched_at": fetched_at}
 
 
-def snapshot_counts(node: dict) -> dict[str, int | float | None]:
-    return {name: number(node.get(name)) for name in SNAPSHOT_FIELDS}
+def snapshot_counts(node: dict) -> dict[str, int | float]:
+    """The follower/following/media counts the node returned (absent ones left out)."""
+    return {name: value for name in SNAPSHOT_FIELDS if (value := number(node.get(name))) is not None}
 
 
 # --- media ------------------------------------------------------------------------------------
@@ -195,12 +205,13 @@ def media_row(account: AccountRef, item: dict, seen_at: datetime) -> dict:
 
 def media_insight_row(account: AccountRef, media: MediaRef, insights: dict[str, int | float],
                       counts: dict | None = None) -> dict:
-    """Columns shared by instagram_media_daily and instagram_media_intraday (add day/captured_at)."""
-    counts = counts or {}
+    """Columns shared by instagram_media_daily and instagram_media_intraday (add day/captured_at):
+    the key, and only the counts and insight columns that were fetched."""
+    fetched = {name: value for name in ("like_count", "comments_count")
+               if (value := number((counts or {}).get(name))) is not None}
     return {"owner_id": account.owner_id, "media_id": media.media_id, "ig_user_id": account.ig_user_id,
-            "media_product_type": media.media_product_type, "like_count": number(counts.get("like_count")),
-            "comments_count": number(counts.get("comments_count")),
-            **{column: insights.get(column) for column in catalog.MEDIA_INSIGHT_COLUMNS}}
+            "media_product_type": media.media_product_type, **fetched,
+            **{column: insights[column] for column in catalog.MEDIA_INSIGHT_COLUMNS if column in insights}}
 
 
 # --- audience ---------------------------------------------------------------------------------
@@ -232,14 +243,15 @@ def demographic_rows(account: AccountRef, body, day: date, timeframe: str, break
     return list(rows.values())
 
 
-def online_follower_rows(account: AccountRef, body) -> list[dict]:
-    """instagram_online_followers rows: one per (day, hour) from ``online_followers`` values."""
+def online_follower_rows(account: AccountRef, body, now: datetime) -> list[dict]:
+    """instagram_online_followers rows: one per (day, hour) from ``online_followers`` values of
+    days that ended by ``now``."""
     rows = []
     for entry in _entries(body):
         if entry["name"] != catalog.ONLINE_FOLLOWERS.name:
             continue
         for point in _list(entry.get("values")):
-            day = day_of_end_time(point.get("end_time")) if isinstance(point, dict) else None
+            day = _ended(point, now)
             hours = point.get("value") if day else None
             if not isinstance(hours, dict):
                 continue

@@ -5,7 +5,10 @@ partition), so a crash leaves either the old rows or the new ones. Rows identica
 stored are not rewritten (the UPDATE has a ``WHERE … IS DISTINCT FROM`` guard): re-running a
 partition changes nothing, ``updated_at`` included (bookkeeping columns such as ``fetched_at``
 are written with a real change but do not count as one). Only the columns present in the row dicts
-are written, so a partial row never blanks other columns.
+are written, so a partial row never blanks other columns. ``bulk_upsert_counts`` says how many
+rows were inserted, updated and left unchanged: the keys already stored are counted before the
+write (inside the same transaction), the statement's row count is what it inserted or changed.
+(``RETURNING xmax = 0`` would tell inserts apart too, but partitioned tables refuse system columns.)
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -56,15 +60,37 @@ def storable_json(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one upsert did: rows new to the table, rows whose values changed, rows already equal."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: Written) -> Written:
+        return Written(self.inserted + other.inserted, self.updated + other.updated,
+                       self.unchanged + other.unchanged)
+
+
 def bulk_upsert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
     """Upsert ``rows`` into ``table``; returns how many rows were inserted or changed."""
+    return bulk_upsert_counts(conn, table, rows).changed
+
+
+def bulk_upsert_counts(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> Written:
+    """Upsert ``rows`` into ``table``; returns the inserted, updated and unchanged counts."""
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)
-    return sum(_upsert_group(conn, table, list(columns), group) for columns, group in groups.items())
+    return sum((_upsert_group(conn, table, list(columns), group) for columns, group in groups.items()), Written())
 
 
-def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequence[Mapping]) -> int:
+def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequence[Mapping]) -> Written:
     unknown = set(columns) - set(table.columns.keys()) | (set(columns) & _MANAGED)
     if unknown:
         raise ValueError(f"{table.name}: unknown or database-managed columns {sorted(unknown)}")
@@ -89,10 +115,14 @@ def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequ
         with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, cols)) as copy:
             for values in _copy_values(table, columns, unique.values()):
                 copy.write_row(values)
+        on_key = sql.SQL(" AND ").join(sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in key)
+        cursor.execute(sql.SQL("SELECT count(*) FROM {} AS s JOIN {} AS t ON {}").format(temp, target, on_key))
+        stored = cursor.fetchone()[0]
         cursor.execute(_insert_statement(target, temp, columns, key))
-        written = cursor.rowcount
+        changed = cursor.rowcount
         cursor.execute(sql.SQL("DROP TABLE {}").format(temp))
-    return written
+    inserted = len(unique) - stored
+    return Written(inserted, changed - inserted, stored - (changed - inserted))
 
 
 def _copy_values(table: Table, columns: list[str], rows: Iterable[Mapping]) -> Iterator[Sequence]:

@@ -1,4 +1,4 @@
-"""Response bodies shaped exactly like graph-api.md's examples (§4.4, §5.1, §5.3)."""
+"""Response bodies shaped like the examples in Meta's Instagram insights reference (docs/graph-client.md)."""
 
 TIME_SERIES = {"data": [
     {"name": "reach", "period": "day", "title": "Accounts reached", "description": "…",

@@ -1,4 +1,4 @@
-"""classify(): every code of graph-api.md §7.2 lands in its class; messages stay token-free."""
+"""classify(): every Graph API error code we know lands in its class; messages stay token-free."""
 
 from __future__ import annotations
 

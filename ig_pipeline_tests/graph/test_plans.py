@@ -66,11 +66,14 @@ def test_daily_sync_of_three_days_is_one_batch():
     assert result.round_trips == 1 and result.calls == 11 == len(items_in(fake))
     rows = {r["day"]: r for r in result.rows["instagram_account_daily"]}
     assert set(rows) == set(days)
-    assert rows[YESTERDAY]["followers_count"] == 5000 and rows[YESTERDAY - timedelta(days=1)]["followers_count"] is None
+    assert rows[YESTERDAY]["followers_count"] == 5000
+    assert "followers_count" not in rows[YESTERDAY - timedelta(days=1)]  # not fetched: never written as NULL
     assert rows[YESTERDAY]["reach"] == 9 and rows[YESTERDAY]["new_followers"] == 9
     assert rows[YESTERDAY]["follows"] == 7 and rows[YESTERDAY]["unfollows"] == 3
     assert rows[YESTERDAY]["views"] == 10 and rows[YESTERDAY]["owner_id"] == "owner-1"
-    assert set(catalog.ACCOUNT_DAILY_COLUMNS) <= set(rows[YESTERDAY])
+    assert set(rows[YESTERDAY]) <= {*catalog.ACCOUNT_DAILY_COLUMNS, *transforms.SNAPSHOT_FIELDS, "owner_id",
+                                    "ig_user_id", "day", "fetched_at"}
+    assert "impressions" not in rows[YESTERDAY]  # retired: never asked, so never written
 
 
 def test_ninety_day_backfill_uses_29_day_windows_and_follower_count_only_for_30_days():
@@ -89,7 +92,7 @@ def test_ninety_day_backfill_uses_29_day_windows_and_follower_count_only_for_30_
     assert result.calls == 5 + 90 * 3 + 1 and result.round_trips == 6
     rows = {r["day"]: r for r in result.rows["instagram_account_daily"]}
     assert rows[YESTERDAY - timedelta(days=29)]["new_followers"] is not None
-    assert rows[YESTERDAY - timedelta(days=30)]["new_followers"] is None
+    assert rows[YESTERDAY - timedelta(days=30)].get("new_followers") is None
     assert rows[YESTERDAY - timedelta(days=89)]["reach"] is not None
 
 
@@ -97,7 +100,9 @@ def media_handler(rejects=("views",), no_data=("s1",)):
     def handler(path, params):
         media_id, _, edge = path.partition("/")
         if edge != "insights":
-            return error(100, "unexpected")
+            assert params == {"fields": "like_count,comments_count"}
+            return 200, {"id": media_id, "like_count": 4, "comments_count": 2}
+        check_request_group(params)
         metrics = params["metric"].split(",")
         if media_id in no_data:
             return error(10, "(#10) Not enough viewers for the media to show insights")
@@ -106,8 +111,25 @@ def media_handler(rejects=("views",), no_data=("s1",)):
                 if metric in metrics:
                     return error(100, f"(#100) The Media Insights API does not support the {metric} metric for "
                                       "this media product type.")
-        return 200, {"data": [{"name": m, "period": "lifetime", "values": [{"value": 5}]} for m in metrics]}
+        return 200, {"data": [insight(m, 5) for m in metrics]}
     return handler
+
+
+BREAKDOWN_OF = {"profile_activity": "action_type", "navigation": "story_navigation_action_type"}
+
+
+def check_request_group(params):
+    """The API refuses a request mixing metrics of different breakdowns: fail the test if we ask so."""
+    wanted = {BREAKDOWN_OF.get(m) for m in params["metric"].split(",")}
+    assert wanted == {params.get("breakdown")}, f"mixed request group: {params}"
+
+
+def insight(name, value):
+    entry = {"name": name, "period": "lifetime", "values": [{"value": value}]}
+    if name in BREAKDOWN_OF:
+        entry["total_value"] = {"value": value, "breakdowns": [{"dimension_keys": [BREAKDOWN_OF[name]],
+                                                                "results": [{"dimension_values": ["CALL"], "value": 1}]}]}
+    return entry
 
 
 def ref(media_id, product="FEED", media_type="IMAGE"):
@@ -126,17 +148,21 @@ def test_rejected_metric_is_dropped_for_the_type_with_a_warning():
 
     first, second, rejected = run(go())
     assert first.ok and rejected == {"FEED:IMAGE": {"views"}}
-    assert any("dropped metric views for FEED:IMAGE" in w for w in first.warnings)
+    assert any("media f1 (FEED:IMAGE): metrics views refused, dropped" in w for w in first.warnings)
+    assert {(r["media"], tuple(r["metrics"])) for r in first.refusals} == {("f1", ("views",)), ("f2", ("views",))}
     assert any("s1" in w and "no_data" in w for w in first.warnings)
     rows = {r["media_id"]: r for r in first.rows["instagram_media_daily"]}
     assert set(rows) == {"f1", "f2", "r1"}  # the story had no data and no known counts
-    assert rows["f1"]["views"] is None and rows["f1"]["reach"] == 5 and rows["r1"]["views"] == 5
+    assert "views" not in rows["f1"] and rows["f1"]["reach"] == 5 and rows["r1"]["views"] == 5
+    assert rows["f1"]["activity_call"] == 1 and rows["f1"]["like_count"] == 4 and rows["f1"]["comments_count"] == 2
     assert rows["r1"]["reels_avg_watch_time_ms"] == 5 and rows["f1"]["day"] == YESTERDAY
-    assert second.round_trips == 1 and "views" not in items_in(fake)[-1]["relative_url"].split("&")[0]
+    assert second.round_trips == 1 and not any("views" in i["relative_url"] for i in items_in(fake)[-2:])
 
 
 def test_unnamed_rejection_splits_into_one_call_per_metric():
     def handler(path, params):
+        if "metric" not in params:
+            return 200, {"like_count": 1}
         metrics = params["metric"].split(",")
         if "saved" in metrics:
             return error(100, "(#100) An unknown error has occurred.")
@@ -150,60 +176,40 @@ def test_unnamed_rejection_splits_into_one_call_per_metric():
 
     result = run(go())
     row = result.rows["instagram_media_daily"][0]
-    assert result.ok and row["saved"] is None and row["reach"] == 1 and row["likes"] == 1
-    assert any("dropped metric saved" in w for w in result.warnings)
+    assert result.ok and "saved" not in row and row["reach"] == 1 and row["likes"] == 1
+    assert any("metrics saved refused" in w for w in result.warnings)
 
 
-def recent_handler(page_fails: bool):
+def recent_handler():
     posts = [{"id": f"m{i}", "media_type": "VIDEO" if i % 2 else "IMAGE",
               "media_product_type": "REELS" if i % 2 else "FEED", "timestamp": "2026-11-05T10:00:00+0000",
               "like_count": i, "comments_count": "1"} for i in range(4)]
 
     def handler(path, params):
         if path == f"{UID}/media":
-            fields = params["fields"]
-            if "insights.metric(" in fields:
-                if page_fails:
-                    return error(100, "(#100) The metric shares is not supported for this media type")
-                metrics = fields.split("insights.metric(")[1].split(")")[0].split(",")
-                return 200, {"data": [p | {"insights": {"data": [{"name": m, "values": [{"value": 2}]}
-                                                                 for m in metrics]}} for p in posts]}
+            assert "insights" not in params["fields"]
             return 200, {"data": posts}
-        metrics = params["metric"].split(",")
-        return 200, {"data": [{"name": m, "values": [{"value": 3}]} for m in metrics]}
+        check_request_group(params)
+        return 200, {"data": [insight(m, 3) for m in params["metric"].split(",")]}
     return handler
 
 
-def test_recent_nests_every_metric_in_the_listing():
-    fake = FakeGraph(recent_handler(page_fails=False))
+def test_recent_lists_then_asks_each_media_once_per_request_group():
+    fake = FakeGraph(recent_handler())
 
     async def go():
         async with fake.client() as client:
             return await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
 
     result = run(go())
-    assert result.ok and result.round_trips == 1 and result.calls == 1 + 4
-    assert ".breakdown(action_type)" in fake.requests[0]["params"]["fields"]
+    assert result.ok and not result.warnings and result.round_trips == 2
+    assert result.calls == 1 + 2 * 2 + 2 * 1  # the listing; FEED: plain + action_type; REELS: plain
     rows = {r["media_id"]: r for r in result.rows["instagram_media_daily"]}
-    assert rows["m1"]["reach"] == 2 and rows["m1"]["reels_avg_watch_time_ms"] == 2 and rows["m0"]["follows"] == 2
+    assert rows["m1"]["reach"] == 3 and rows["m1"]["reels_avg_watch_time_ms"] == 3 and rows["m0"]["follows"] == 3
+    assert rows["m0"]["profile_activity"] == 3 and rows["m0"]["activity_call"] == 1
     assert rows["m1"]["like_count"] == 1 and rows["m1"]["comments_count"] == 1
     assert {r["media_id"] for r in result.rows["instagram_media"]} == {"m0", "m1", "m2", "m3"}
     assert [m.media_id for m in result.media] == ["m0", "m1", "m2", "m3"]
-
-
-def test_recent_falls_back_to_per_item_calls_when_the_page_fails():
-    fake = FakeGraph(recent_handler(page_fails=True))
-
-    async def go():
-        async with fake.client() as client:
-            first = await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
-            return first, await plans.fetch_recent(client, ACCOUNT, NOW - timedelta(days=30), YESTERDAY, NOW)
-
-    result, later = run(go())
-    assert result.ok and any("falling back" in w for w in result.warnings)
-    assert result.round_trips == 3 and result.calls == 1 + 1 + 4
-    assert all(r["reach"] == 3 for r in result.rows["instagram_media_daily"])
-    assert later.ok and later.round_trips == 2 and not later.warnings  # the client stopped nesting
 
 
 def test_intraday_is_two_round_trips():
@@ -225,7 +231,7 @@ def test_intraday_is_two_round_trips():
             return await plans.fetch_intraday(client, ACCOUNT, NOW, recent_n=10)
 
     result = run(go())
-    assert result.ok and result.round_trips == 2 and result.calls == 3 + 11
+    assert result.ok and result.round_trips == 2 and result.calls == 3 + 10 * 2 + 3  # FEED 2 groups, STORY 3
     assert result.rows["instagram_account_intraday"] == [
         {"owner_id": "owner-1", "ig_user_id": UID, "captured_at": NOW, "followers_count": 5000,
          "follows_count": 3, "media_count": 500}]

@@ -1,4 +1,4 @@
-"""Pure transforms over graph-api.md's sample JSON and odd input."""
+"""Pure transforms over sample JSON shaped like Meta's and odd input."""
 
 from __future__ import annotations
 
@@ -28,9 +28,20 @@ def test_day_bounds_are_pacific_midnights():
 
 
 def test_time_series_sample():
-    by_day = transforms.time_series_by_day(fixtures.TIME_SERIES)
+    by_day = transforms.time_series_by_day(fixtures.TIME_SERIES, NOW)
     assert by_day == {date(2025, 6, 1): {"reach": 812, "new_followers": 14},
                       date(2025, 6, 2): {"reach": 944, "new_followers": 9}}
+
+
+def test_a_day_still_in_progress_is_never_taken_as_final():
+    """The API serves the unfinished day with an end_time in the future: it must not be stored."""
+    in_progress = datetime(2025, 6, 2, 20, tzinfo=UTC)  # 13:00 Pacific on June 2: June 2 ends at 07:00 UTC June 3
+    assert transforms.time_series_by_day(fixtures.TIME_SERIES, in_progress) == {
+        date(2025, 6, 1): {"reach": 812, "new_followers": 14}}
+    body = {"data": [{"name": "online_followers", "period": "lifetime", "values": [
+        {"value": {"0": 12}, "end_time": "2025-06-02T07:00:00+0000"},
+        {"value": {"0": 3}, "end_time": "2025-06-03T07:00:00+0000"}]}]}
+    assert [r["day"] for r in transforms.online_follower_rows(ACCOUNT, body, in_progress)] == [date(2025, 6, 1)]
 
 
 def test_total_value_with_breakdowns():
@@ -51,8 +62,8 @@ def test_total_value_with_breakdowns():
 def test_missing_metric_is_absent_not_zero():
     row = transforms.account_daily_row(ACCOUNT, date(2025, 6, 1), NOW)
     row.update(transforms.insight_columns({"data": []}, transforms.ACCOUNT_BY_NAME))
-    assert set(catalog.ACCOUNT_DAILY_COLUMNS) <= set(row)
-    assert all(row[c] is None for c in catalog.ACCOUNT_DAILY_COLUMNS)
+    assert not set(catalog.ACCOUNT_DAILY_COLUMNS) & set(row)  # not fetched: not in the row, never NULLed
+    assert transforms.snapshot_counts({"followers_count": 7}) == {"followers_count": 7}
     assert transforms.insight_columns({"data": [{"name": "likes", "total_value": {}}]},
                                       transforms.ACCOUNT_BY_NAME) == {}
 
@@ -93,11 +104,11 @@ def test_media_insights_plain_and_lower_case_breakdown():
     assert nav == {"navigation": 40, "taps_forward": 25, "taps_back": 5, "taps_exit": 8, "swipes_forward": 2}
 
 
-def test_media_insight_row_has_every_column():
+def test_media_insight_row_carries_only_fetched_columns():
     ref = transforms.media_ref(fixtures.MEDIA_LIST["data"][0])
-    row = transforms.media_insight_row(ACCOUNT, ref, {"reach": 5}, {"like_count": "3"})
-    assert set(catalog.MEDIA_INSIGHT_COLUMNS) <= set(row)
-    assert row["reach"] == 5 and row["views"] is None and row["like_count"] == 3
+    row = transforms.media_insight_row(ACCOUNT, ref, {"reach": 5}, {"like_count": "3", "comments_count": None})
+    assert row["reach"] == 5 and row["like_count"] == 3
+    assert "views" not in row and "comments_count" not in row
 
 
 def test_demographics_sample_and_timeframe_key_first():
@@ -116,7 +127,7 @@ def test_online_followers():
     body = {"data": [{"name": "online_followers", "period": "lifetime", "values": [
         {"value": {"0": 12, "1": "30", "23": 4, "bogus": 1}, "end_time": "2025-06-02T07:00:00+0000"},
         {"value": {}, "end_time": "2025-06-03T07:00:00+0000"}]}]}
-    rows = transforms.online_follower_rows(ACCOUNT, body)
+    rows = transforms.online_follower_rows(ACCOUNT, body, NOW)
     assert sorted((r["day"], r["hour"], r["value"]) for r in rows) == [
         (date(2025, 6, 1), 0, 12), (date(2025, 6, 1), 1, 30), (date(2025, 6, 1), 23, 4)]
 
@@ -142,9 +153,9 @@ def test_insight_transforms_never_crash_and_only_emit_numbers(data):
     for by_name in (transforms.ACCOUNT_BY_NAME, transforms.MEDIA_BY_NAME):
         values = transforms.insight_columns(body, by_name)
         assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values())
-    transforms.time_series_by_day(body)
+    transforms.time_series_by_day(body, NOW)
     transforms.demographic_rows(ACCOUNT, body, date(2025, 1, 1), "this_week", "age")
-    transforms.online_follower_rows(ACCOUNT, body)
+    transforms.online_follower_rows(ACCOUNT, body, NOW)
 
 
 @given(st.dictionaries(st.sampled_from(["id", "timestamp", "media_type", "media_product_type", "like_count",

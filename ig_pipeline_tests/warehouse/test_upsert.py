@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.partitions import existing_partitions, maintain
-from ig_pipeline.warehouse.upsert import bulk_upsert
+from ig_pipeline.warehouse.upsert import Written, bulk_upsert, bulk_upsert_counts
 
 
 def _daily(day: date, **metrics) -> dict:
@@ -34,6 +34,17 @@ def test_changed_values_are_updated_and_absent_columns_kept(warehouse):
         assert warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=6)]) == 1
         row = _all(conn, "instagram_account_daily", "day")[0]
     assert (row["reach"], row["likes"]) == (6, 7)
+
+
+def test_counts_tell_inserted_updated_and_unchanged_apart(warehouse):
+    table = schema.instagram_media_intraday  # partitioned: the count must work there too
+    at = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    rows = [{"owner_id": "o", "media_id": f"m{i}", "ig_user_id": "1", "captured_at": at, "reach": i} for i in range(4)]
+    with warehouse.transaction() as conn:
+        assert bulk_upsert_counts(conn, table, rows[:3]) == Written(inserted=3)
+    with warehouse.transaction() as conn:
+        again = [rows[0], rows[1] | {"reach": 99}, rows[2], rows[3]]
+        assert bulk_upsert_counts(conn, table, again) == Written(inserted=1, updated=1, unchanged=2)
 
 
 def test_null_and_zero_stay_distinct(warehouse):
