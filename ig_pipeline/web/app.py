@@ -3,12 +3,12 @@
 
 Pages are plain HTML with the original troubleshooting explanations. Tokens, codes and secrets
 never appear in pages, logs or exceptions; every Graph call goes through the one Graph client.
+An account connected by one owner is never moved to another by a connect (web/tenancy.py); bodies
+are bounded (web/limits.py); every page gets the headers of web/security.py. docs/oauth.md.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import html
 import json
 import logging
@@ -29,9 +29,13 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.database import get_engine, warehouse_url
 from ig_pipeline.warehouse.upsert import bulk_upsert
+from ig_pipeline.web import disconnect as disconnect_pages
 from ig_pipeline.web.crypto import TokenCipher
+from ig_pipeline.web.limits import BodyTooLarge, same_secret, signed_webhook_body
 from ig_pipeline.web.links import LinkRejected, verify_link
+from ig_pipeline.web.security import SecurityHeaders
 from ig_pipeline.web.state import COOKIE, STATE_TTL_S, StateRejected, StateStore
+from ig_pipeline.web.tenancy import links_revoked_before, store_connections
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,9 @@ PERSONAL_ACCOUNT = ("This Instagram account is a personal account. Only Business
 MISSING_PERMISSIONS = ("Missing permissions: the app needs Instagram basic access and insights. Connect again "
                        "and keep every permission ticked (the app's Instagram permissions must also be approved "
                        "in Meta's App Review).")
+CONNECTED_ELSEWHERE = ("Already connected by another owner of this service. An account belongs to the first "
+                       "owner who connected it and a connect never moves it. If it should be yours, ask the "
+                       "service's operator for a transfer (they confirm with the current owner first).")
 NO_BUSINESS_ACCOUNT = ("No Instagram Business Account found. Ensure the Instagram account is set to Business or "
                        "Creator (personal accounts are not supported), connect it to a Facebook Page, and make sure "
                        "you selected that Page when connecting.")
@@ -82,7 +89,6 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     for name in ("app_id", "app_secret", "redirect_uri", "token_keys"):
         settings.require(name)
     cipher = TokenCipher.from_settings(settings)
-    states = StateStore(settings)
     graph = InstagramGraphAPI(base_url=settings.graph_url)
     # Calls made with Instagram Login tokens are signed with the Instagram app's secret.
     ig_graph = InstagramGraphAPI(base_url=settings.graph_url, app_secret=settings.instagram_app_secret)
@@ -91,19 +97,26 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     def engine():
         return get_engine(database_url or warehouse_url(settings))
 
+    states = StateStore(settings, engine)
+
+    def revoked_before(owner: str):
+        with engine().connect() as conn:
+            return links_revoked_before(conn, owner)
+
     def owner_of(request: Request, link: str | None) -> str:
+        """Blocking (reads revocations): call from a worker thread."""
         if trust_header and request.headers.get("x-ig-owner"):
             return request.headers["x-ig-owner"]
         if not link:
             raise LinkRejected("Open this page through your connect link.")
-        return verify_link(link, settings)
+        return verify_link(link, settings, revoked_before)
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def connect(request: Request) -> Response:
         try:
-            owner = owner_of(request, request.query_params.get("link"))
+            owner = await run_in_threadpool(owner_of, request, request.query_params.get("link"))
         except LinkRejected as exc:
             return page(403, "Cannot connect", str(exc))
         login = request.query_params.get("login", "facebook")
@@ -126,9 +139,15 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     async def callback(request: Request) -> Response:
         params = request.query_params
         try:
-            owner, login = states.consume(params.get("state"), request.cookies.get(COOKIE))
-        except StateRejected as exc:
+            owner, login = await run_in_threadpool(states.consume, params.get("state"), request.cookies.get(COOKIE))
+        except StateRejected as exc:  # the cookie stays: a forged callback must not end a genuine sign-in
             return page(400, "Connection failed", str(exc))
+        response = await _finish_callback(params, owner, login)
+        response.delete_cookie(COOKIE, path="/instagram", httponly=True, samesite="lax",
+                               secure=settings.oauth_public_url.startswith("https://"))
+        return response
+
+    async def _finish_callback(params, owner: str, login: str) -> Response:
         provider = "Instagram" if login == "instagram" else "Facebook"
         if params.get("error"):
             if params["error"] == "access_denied":
@@ -151,6 +170,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                         "Nothing was saved; use your connect link again.")
         except _Refused as exc:
             return page(exc.status, "Nothing was connected", str(exc), items=exc.items)
+        if not connected:
+            return page(409, "Already connected elsewhere", CONNECTED_ELSEWHERE, *notes)
         return page(200, "Instagram connected", "These accounts are now connected; their analytics will be "
                     "collected automatically.", *notes, items=connected)
 
@@ -188,9 +209,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                 })
         if not rows:
             raise _Refused(400, NO_BUSINESS_ACCOUNT, items=notes)
-        await run_in_threadpool(_store, rows)
-        log.info("owner connected %d Instagram account(s)", len(rows))
-        return [f"@{r['username'] or r['ig_user_id']} (Page {r['page_name']})" for r in rows], notes
+        stored, refused = await run_in_threadpool(_store, rows)
+        log.info("owner connected %d Instagram account(s); %d owned by another owner refused",
+                 len(stored), len(refused))
+        notes += [f"@{r['username'] or r['ig_user_id']} was not connected: {CONNECTED_ELSEWHERE}" for r in refused]
+        return [f"@{r['username'] or r['ig_user_id']} (Page {r['page_name']})" for r in stored], notes
 
     async def _connect_instagram(code: str, owner: str) -> tuple[list[str], list[str]]:
         """Instagram Login: code → short-lived → long-lived (60 days, refreshable) token → the account."""
@@ -218,48 +241,31 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             "data_access_expires_at": None, "token_refreshed_at": now, "scopes": sorted(scopes),
             "status": "active", "status_reason": None, "connected_at": now,
         }
-        await run_in_threadpool(_store, [row])
+        stored, _ = await run_in_threadpool(_store, [row])
+        if not stored:
+            log.info("Instagram Login connect refused: the account belongs to another owner")
+            return [], []
         log.info("owner connected 1 Instagram account (Instagram Login)")
         return [f"@{row['username'] or row['ig_user_id']} (Instagram Login)"], []
 
-    def _store(rows: list[dict]) -> None:
+    def _store(rows: list[dict]) -> tuple[list[dict], list[dict]]:
         with engine().begin() as conn:
-            bulk_upsert(conn, schema.instagram_connection, rows)
-
-    async def disconnect(request: Request) -> Response:
-        form = await request.form()
-        try:
-            owner = owner_of(request, form.get("link"))
-        except LinkRejected as exc:
-            return page(403, "Cannot disconnect", str(exc))
-        ig_user_id = str(form.get("ig_user_id") or "")
-
-        def update() -> int:
-            from sqlalchemy import text
-
-            with engine().begin() as conn:
-                return conn.execute(text(
-                    "UPDATE instagram_connection SET status = 'disconnected', token_encrypted = NULL, "
-                    "status_reason = 'disconnected by the owner' WHERE ig_user_id = :id AND owner_id = :owner"),
-                    {"id": ig_user_id, "owner": owner}).rowcount
-
-        if not await run_in_threadpool(update):
-            return page(404, "Not found", "No such connected account for you.")
-        return page(200, "Disconnected", "The account is disconnected and its access token deleted.")
+            return store_connections(conn, rows)
 
     async def webhook_verify(request: Request) -> Response:
         params = request.query_params
         expected = settings.require("webhook_verify_token")
-        if params.get("hub.mode") == "subscribe" and hmac.compare_digest(params.get("hub.verify_token", ""), expected):
+        if params.get("hub.mode") == "subscribe" and same_secret(params.get("hub.verify_token"), expected):
             return PlainTextResponse(params.get("hub.challenge", ""))
         return PlainTextResponse("verification failed", status_code=403)
 
     async def webhook(request: Request) -> Response:
-        body = await request.body()
-        signature = request.headers.get("x-hub-signature-256", "")
-        expected = "sha256=" + hmac.new(settings.app_secret.encode(), body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature, expected):
-            return PlainTextResponse("bad signature", status_code=403)
+        try:
+            body = await signed_webhook_body(request, settings.app_secret)
+        except BodyTooLarge as exc:
+            return PlainTextResponse(str(exc), status_code=413, headers={"Connection": "close"})
+        if body is None:
+            return PlainTextResponse("bad signature", status_code=403, headers={"Connection": "close"})
         try:
             payload = json.loads(body)
             entries = payload["entry"] if isinstance(payload, dict) else None
@@ -280,14 +286,20 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             rows = story_insight_rows(entries, owners, datetime.now(UTC))
             return bulk_upsert(conn, schema.instagram_story_insights, rows)
 
-    return Starlette(routes=[
+    confirm, disconnect = disconnect_pages.handlers(settings, engine, owner_of, page)
+    # No trailing-slash redirect: Starlette builds its Location from the Host header.
+    app = Starlette(routes=[
         Route("/healthz", healthz),
         Route("/instagram/connect", connect),
         Route("/instagram/callback", callback),
+        Route("/instagram/disconnect", confirm, methods=["GET"]),
         Route("/instagram/disconnect", disconnect, methods=["POST"]),
         Route("/webhooks/instagram", webhook_verify, methods=["GET"]),
         Route("/webhooks/instagram", webhook, methods=["POST"]),
     ])
+    app.router.redirect_slashes = False
+    app.add_middleware(SecurityHeaders)
+    return app
 
 
 class _Refused(Exception):

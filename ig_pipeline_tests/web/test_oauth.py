@@ -201,13 +201,24 @@ def test_webhook_verification_handshake(oauth):
     assert wrong.status_code == 403
 
 
-def test_disconnect_deletes_the_token(oauth):
+def test_disconnect_deletes_the_token_after_a_confirmation(oauth):
     oauth.connect(oauth.user("linked"))
     ig_user = oauth.rows(CONNECTIONS)[0]["ig_user_id"]
     link_token = parse_qs(urlparse(oauth.link()).query)["link"][0]
     other = parse_qs(urlparse(oauth.link("someone-else")).query)["link"][0]
-    assert httpx.post(f"{oauth.url}/instagram/disconnect", data={"link": other, "ig_user_id": ig_user}).status_code == 404
-    done = httpx.post(f"{oauth.url}/instagram/disconnect", data={"link": link_token, "ig_user_id": ig_user})
+    page = f"{oauth.url}/instagram/disconnect"
+    assert httpx.get(page, params={"link": other, "ig_user_id": ig_user}).status_code == 404
+    # The link alone (the old one-step POST) no longer disconnects anything.
+    assert httpx.post(page, data={"link": link_token, "ig_user_id": ig_user}).status_code == 400
+    assert oauth.rows(CONNECTIONS)[0]["status"] == "active"
+    confirmation = httpx.get(page, params={"link": link_token, "ig_user_id": ig_user})
+    assert confirmation.status_code == 200 and "Disconnect @" in confirmation.text
+    form = _FormParser()
+    form.feed(confirmation.text)
+    assert set(form.fields) == {"confirm"} and link_token not in confirmation.text
+    cross_site = httpx.post(page, data=form.fields, headers={"Origin": "https://evil.example"})
+    assert cross_site.status_code == 403 and oauth.rows(CONNECTIONS)[0]["status"] == "active"
+    done = httpx.post(page, data=form.fields, headers={"Origin": oauth.url})
     assert done.status_code == 200
     row = next(r for r in oauth.rows(CONNECTIONS) if r["ig_user_id"] == ig_user)
     assert row["status"] == "disconnected" and row["token_encrypted"] is None
