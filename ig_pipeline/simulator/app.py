@@ -35,6 +35,7 @@ from ig_pipeline.simulator.graph import (
     parse_fields,
     parse_limit,
     parse_time_param,
+    require_basic,
     unsupported_get,
 )
 from ig_pipeline.simulator.ratelimit import BucMeter
@@ -49,8 +50,6 @@ from ig_pipeline.simulator.world import (
 )
 
 log = logging.getLogger("ig_pipeline.simulator")
-SCOPES = ["instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",
-          "business_management"]
 FAULT_KINDS = {"transient_1", "transient_2", "hang", "reset", "malformed_json", "truncated_page", "rate_limit_4",
                "rate_limit_17", "rate_limit_32", "rate_limit_613", "rate_limit_80002", "token_expired",
                "token_password_changed", "token_revoked", "permission_10", "permission_200", "unsupported_metric",
@@ -158,15 +157,17 @@ class Simulator:
     def app_token(self) -> str:
         return f"{self.app_id}|{self.app_secret}"
 
-    def mint_user(self, fb_user_id: str, *, long: bool = True, expires_in: int | None = None) -> tuple[str, int]:
+    def mint_user(self, fb_user_id: str, *, long: bool = True, expires_in: int | None = None,
+                  scopes: tuple[str, ...] | None = None) -> tuple[str, int]:
         now = int(self.now())
         life = expires_in if expires_in is not None else (LONG_S if long else SHORT_S)
-        return self.codec.mint("user", fb_user_id=fb_user_id, issued=now, expires=now + life, long=long), life
+        return self.codec.mint("user", fb_user_id=fb_user_id, issued=now, expires=now + life, long=long,
+                               scopes=scopes), life
 
     def page_token(self, user: Token, page_id: str) -> str:
         expires = 0 if user.long else user.expires
         return self.codec.mint("page", fb_user_id=user.fb_user_id, page_id=page_id, issued=user.issued,
-                               expires=expires, long=user.long)
+                               expires=expires, long=user.long, scopes=user.scopes)
 
     # --- rate limit ------------------------------------------------------------------------------
     def count_app_call(self, now: float) -> None:
@@ -358,12 +359,14 @@ class Graph:
             if segs[1:] == ["accounts"] and tok.fb_user_id and tok.kind == "user":
                 return self.accounts(ctx, tok, fields)
             if segs[1:] in (["media"], ["stories"], ["insights"]) and tok.ig_user_id:
+                require_basic(tok)
                 return await self.ig_edge(ctx, tok, self.world.by_id[tok.ig_user_id], segs[1], fields)
             raise GraphError(2500, f"Unknown path components: /{'/'.join(segs[1:])}")
         if first in self.world.by_id:
             account = self.world.by_id[first]
             if not self.can_see(tok, account):
                 raise unsupported_get(first)
+            require_basic(tok)
             if len(segs) == 1:
                 return self.ig_node(ctx, account, fields)
             if len(segs) == 2 and segs[1] in ("media", "stories", "insights"):
@@ -388,6 +391,7 @@ class Graph:
             raise GraphError(2500, f"Unknown path components: /{'/'.join(segs[1:])}")
         media = self.world.find_media(first, ctx.now)
         if media is not None and self.can_see(tok, media.account):
+            require_basic(tok)
             view = MediaView(self.sim, ctx)
             if len(segs) == 1:
                 return view.fields(media, fields)
@@ -402,6 +406,7 @@ class Graph:
     def me(self, ctx: Ctx, tok: Token, fields) -> dict:
         names = [s.name for s in fields] if fields else None
         if tok.kind == "ig":
+            require_basic(tok)
             a = self.world.by_id[tok.ig_user_id]
             node = self.ig_node(ctx, a, [Sel(n, {}, None) for n in (names or ["id", "username"])
                                          if n not in ("user_id",)], me=True)
@@ -456,6 +461,8 @@ class Graph:
 
     def accounts(self, ctx: Ctx, tok: Token, fields) -> dict:
         user = self.world.fb_by_id[tok.fb_user_id]
+        if not tok.has("pages_show_list"):  # the Pages list is simply empty without the permission
+            return {"data": [], "paging": {"cursors": {}}}
         names = [s.name for s in fields] if fields else ["access_token", "category", "category_list", "name", "id",
                                                          "tasks"]
         limit = parse_limit(ctx.params.get("limit"))
@@ -653,7 +660,7 @@ class Graph:
             if tok.expires and now > tok.expires:
                 raise GraphError(190, f"Error validating access token: Session has expired on "
                                       f"{_fmt_expiry(tok.expires)}. The current time is {_fmt_expiry(now)}.", 463)
-            token, life = sim.mint_user(tok.fb_user_id, long=True)
+            token, life = sim.mint_user(tok.fb_user_id, long=True, scopes=tok.scopes)
             return {"access_token": token, "token_type": "bearer", "expires_in": life}
         if grant == "client_credentials":
             self._check_app(p)
@@ -675,7 +682,7 @@ class Graph:
             raise GraphError(100, "Error validating verification code. Please make sure your redirect_uri is "
                                   "identical to the one you used in the OAuth dialog request", 36008)
         code["used"] = True
-        token, life = sim.mint_user(code["fb_user_id"], long=False)
+        token, life = sim.mint_user(code["fb_user_id"], long=False, scopes=code["granted"])
         return {"access_token": token, "token_type": "bearer", "expires_in": life}
 
     def ig_exchange(self, ctx: Ctx) -> dict:
@@ -688,7 +695,8 @@ class Graph:
         if tok.kind != "ig":
             raise GraphError(190, "Invalid OAuth access token - Cannot parse access token")
         now = int(ctx.now)
-        token = sim.codec.mint("ig", ig_user_id=tok.ig_user_id, issued=now, expires=now + LONG_S, long=True)
+        token = sim.codec.mint("ig", ig_user_id=tok.ig_user_id, issued=now, expires=now + LONG_S, long=True,
+                               scopes=tok.scopes)
         return {"access_token": token, "token_type": "bearer", "expires_in": LONG_S}
 
     def ig_refresh(self, ctx: Ctx) -> dict:
@@ -701,7 +709,8 @@ class Graph:
         if ctx.now - tok.issued < DAY:
             raise param_error("The access token can only be refreshed after it is at least 24 hours old")
         now = int(ctx.now)
-        token = sim.codec.mint("ig", ig_user_id=tok.ig_user_id, issued=now, expires=now + LONG_S, long=True)
+        token = sim.codec.mint("ig", ig_user_id=tok.ig_user_id, issued=now, expires=now + LONG_S, long=True,
+                               scopes=tok.scopes)
         return {"access_token": token, "token_type": "bearer", "expires_in": LONG_S}
 
     def debug_token(self, ctx: Ctx) -> dict:
@@ -732,7 +741,7 @@ class Graph:
             err = e
         ig_ids, page_ids = self._targets(tok)
         kind = {"user": "USER", "page": "PAGE", "ig": "USER"}[tok.kind]
-        scopes = (["instagram_business_basic", "instagram_business_manage_insights"] if tok.kind == "ig" else SCOPES[:4])
+        scopes = list(tok.granted())
         data = {**base, "type": kind, "data_access_expires_at": tok.issued + DATA_ACCESS_S,
                 "expires_at": tok.expires, "is_valid": err is None, "issued_at": tok.issued, "scopes": scopes,
                 "granular_scopes": [{"scope": s, "target_ids": ig_ids if s.startswith("instagram") else page_ids}

@@ -1,4 +1,10 @@
-"""The Facebook Login dialog (HTML, Allow / Deny) and its redirect."""
+"""The Facebook Login dialog and the Instagram Login authorize page (HTML, Allow / Deny) and their redirects.
+
+Both list the requested permissions as ticked checkboxes the user may untick, as Meta's dialogs do;
+the code, and every token made from it, carries only what stayed ticked. A client that is not a
+browser chooses the same way: it posts the form with ``permissions_form=1`` and a ``grant_<permission>``
+field for each permission it keeps (without ``permissions_form`` everything requested is granted).
+Each checkbox has its own name so that a one-value-per-name form reader submits every ticked box."""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 from starlette.responses import HTMLResponse, RedirectResponse
+
+from ig_pipeline.simulator.tokens import IG_SCOPES
 
 
 def redirect_allowed(sim, uri: str) -> bool:
@@ -17,6 +25,23 @@ def redirect_allowed(sim, uri: str) -> bool:
     except ValueError:
         return False
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+
+
+def requested_scopes(scope: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s.strip() for s in scope.replace(" ", ",").split(",") if s.strip()))
+
+
+def granted_scopes(params: dict, requested: tuple[str, ...]) -> tuple[str, ...]:
+    """The permissions left ticked in the posted form (all requested ones when no checkbox form was posted)."""
+    if not params.get("permissions_form"):
+        return requested
+    return tuple(s for s in requested if params.get(f"grant_{s}"))
+
+
+def _checkboxes(requested: tuple[str, ...]) -> str:
+    boxes = "".join(f'<li><label><input type="checkbox" name="grant_{html.escape(s, quote=True)}" value="1" '
+                    f"checked> {html.escape(s)}</label></li>" for s in requested)
+    return f'<input type="hidden" name="permissions_form" value="1"><ul>{boxes}</ul>'
 
 
 def _error_page(title: str, message: str) -> HTMLResponse:
@@ -44,7 +69,7 @@ async def handle(sim, request, version: int, params: dict):
                 return _error_page("Unknown user", "Choose a Facebook user.")
             code = "AQ" + secrets.token_urlsafe(48)
             sim.codes[code] = {"fb_user_id": fb_user, "redirect_uri": redirect_uri, "issued": sim.now(),
-                               "used": False, "scope": scope}
+                               "used": False, "granted": granted_scopes(params, requested_scopes(scope))}
             query = {"code": code} | ({"state": state} if state is not None else {})
         else:
             query = {"error": "access_denied", "error_reason": "user_denied",
@@ -62,14 +87,14 @@ async def handle(sim, request, version: int, params: dict):
                                   ("state", state or ""), ("scope", scope)))
     if state is None:
         hidden = hidden.replace('<input type="hidden" name="state" value="">', "")
-    scopes = "".join(f"<li>{html.escape(s)}</li>" for s in scope.split(",") if s)
+    scopes = _checkboxes(requested_scopes(scope))
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Log in with Facebook (simulator)</title></head>
 <body>
 <h1>IG Pipeline Simulator wants to access your Pages and Instagram accounts</h1>
-<ul>{scopes}</ul>
 <form method="post" action="/v{version}.0/dialog/oauth">
 {hidden}
+{scopes}
 <label>Continue as <select name="fb_user">{''.join(options)}</select></label>
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
@@ -93,7 +118,8 @@ async def handle_ig_authorize(sim, request, params: dict):
         if params.get("decision") == "allow" and params.get("ig_user") in sim.world.by_id:
             code = "AQB" + secrets.token_urlsafe(48)
             sim.codes[code] = {"ig_user_id": params["ig_user"], "redirect_uri": redirect_uri, "issued": sim.now(),
-                               "used": False, "scope": scope}
+                               "used": False,
+                               "granted": granted_scopes(params, requested_scopes(scope) or IG_SCOPES)}
             query = {"code": code} | ({"state": state} if state is not None else {})
         else:
             query = {"error": "access_denied", "error_reason": "user_denied",
@@ -106,7 +132,7 @@ async def handle_ig_authorize(sim, request, params: dict):
                                   ("state", state or ""), ("scope", scope)))
     return HTMLResponse(f"""<!doctype html><html><head><meta charset="utf-8"><title>Instagram (simulator)</title>
 </head><body><h1>Allow access to your Instagram professional account?</h1>
-<form method="post" action="/oauth/authorize">{hidden}
+<form method="post" action="/oauth/authorize">{hidden}{_checkboxes(requested_scopes(scope) or IG_SCOPES)}
 <label>Account <select name="ig_user">{options}</select></label>
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Cancel</button></form></body></html>""")
@@ -129,7 +155,7 @@ def ig_code_exchange(sim, params: dict) -> tuple[int, dict]:
                     "one you used in the OAuth dialog request")
     code["used"] = True
     now = int(sim.now())
-    token = sim.codec.mint("ig", ig_user_id=code["ig_user_id"], issued=now, expires=now + 3600, long=False)
+    token = sim.codec.mint("ig", ig_user_id=code["ig_user_id"], issued=now, expires=now + 3600, long=False,
+                           scopes=code["granted"])
     return 200, {"data": [{"access_token": token, "user_id": code["ig_user_id"],
-                           "permissions": code["scope"] or "instagram_business_basic,"
-                                                          "instagram_business_manage_insights"}]}
+                           "permissions": ",".join(code["granted"])}]}

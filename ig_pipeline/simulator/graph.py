@@ -72,6 +72,26 @@ def param_error(message: str) -> GraphError:
     return GraphError(100, f"(#100) {message}")
 
 
+NO_PERMISSION = "(#10) Application does not have permission for this action"
+
+
+def require_scope(token, facebook_scope: str, instagram_scope: str) -> None:
+    """Refuse (code 10) when the token's user did not grant the permission the call needs; ``token`` is
+    None for the simulator's own truth computations, which need no permission."""
+    if token is None:
+        return
+    if not token.has(instagram_scope if token.kind == "ig" else facebook_scope):
+        raise GraphError(10, NO_PERMISSION)
+
+
+def require_basic(token) -> None:
+    require_scope(token, "instagram_basic", "instagram_business_basic")
+
+
+def require_insights(token) -> None:
+    require_scope(token, "instagram_manage_insights", "instagram_business_manage_insights")
+
+
 # --- field expansion syntax ------------------------------------------------------------------------
 
 @dataclass
@@ -421,6 +441,7 @@ class MediaView:
 
     def insights(self, m: Media, metrics: list[str], breakdown: str | None) -> list[dict]:
         ctx = self.ctx
+        require_insights(ctx.token)
         today = datetime.fromtimestamp(ctx.now, PT).date()
         if not metrics:
             raise param_error("The parameter metric is required")
@@ -493,6 +514,7 @@ class AccountInsights:
 
     def run(self, params: dict) -> dict:
         ctx, now = self.ctx, self.ctx.now
+        require_insights(ctx.token)
         today_d = pacific_ordinal(now)
         today = date.fromordinal(today_d)
         metrics = split_list(params.get("metric"))

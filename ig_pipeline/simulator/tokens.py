@@ -14,6 +14,9 @@ IG_SHORT_S = 3600
 DATA_ACCESS_S = 90 * 86400
 
 # kind: "user" (FB user, short or long), "page" (Page token), "ig" (Instagram Login user token)
+FB_SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",
+             "business_management")
+IG_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,15 @@ class Token:
     long: bool
     nonce: int
     raw: str = ""
+    scopes: tuple[str, ...] | None = None  # granted permissions; None = every permission of its login type
+
+    def granted(self) -> tuple[str, ...]:
+        if self.scopes is not None:
+            return self.scopes
+        return IG_SCOPES if self.kind == "ig" else FB_SCOPES[:4]
+
+    def has(self, scope: str) -> bool:
+        return scope in self.granted()
 
 
 class TokenCodec:
@@ -35,10 +47,11 @@ class TokenCodec:
         self.counter = 0
 
     def mint(self, kind: str, *, fb_user_id=None, page_id=None, ig_user_id=None, issued: int, expires: int,
-             long: bool) -> str:
+             long: bool, scopes: tuple[str, ...] | None = None) -> str:
         self.counter += 1
         body = "|".join([kind, fb_user_id or "", page_id or "", ig_user_id or "", str(int(issued)),
-                         str(int(expires)), "L" if long else "S", str(self.counter)])
+                         str(int(expires)), "L" if long else "S", str(self.counter),
+                         "*" if scopes is None else ",".join(scopes)])
         payload = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
         sig = hmac.new(self.key, payload.encode(), hashlib.sha256).hexdigest()[:24]
         prefix = "IGAA" if kind == "ig" else "EAAG"
@@ -53,8 +66,9 @@ class TokenCodec:
             return None
         try:
             body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-            kind, fb, page, ig, issued, expires, long, nonce = body.split("|")
+            kind, fb, page, ig, issued, expires, long, nonce, *rest = body.split("|")
+            scopes = None if not rest or rest[0] == "*" else tuple(s for s in rest[0].split(",") if s)
             return Token(kind, fb or None, page or None, ig or None, int(issued), int(expires), long == "L",
-                         int(nonce), raw)
+                         int(nonce), raw, scopes)
         except (ValueError, UnicodeDecodeError):
             return None
