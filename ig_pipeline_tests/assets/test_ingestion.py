@@ -100,7 +100,9 @@ def test_rerunning_a_partition_changes_nothing(make_env):
     second = env.run("instagram_media_daily_job", partition_key=day)
     again = env.run("instagram_account_daily_job", partition_key=day)
     assert _meta(second, "instagram_media_daily")["rows_instagram_media_daily"] == 0
-    assert _meta(again, "instagram_account_daily")["dagster/row_count"] == 0
+    meta = _meta(again, "instagram_account_daily")
+    assert meta["rows_instagram_account_daily"] == meta["rows_inserted_instagram_account_daily"] == 0
+    assert meta["dagster/row_count"] == meta["rows_unchanged_instagram_account_daily"] == 3  # what the partition holds
     assert state() == before
 
 
@@ -160,7 +162,8 @@ def test_intraday_snapshot_keeps_counts_and_stories(make_env):
     assert len(counts) == 3 and all(r["followers_count"] is not None for r in counts)
     assert _rows(env, "SELECT 1 FROM instagram_media_intraday")
     again = env.run("instagram_intraday_job", partition_key=key)
-    assert _meta(again, "instagram_account_intraday")["dagster/row_count"] == 0
+    meta = _meta(again, "instagram_account_intraday")
+    assert meta["rows_instagram_account_intraday"] == 0 and meta["dagster/row_count"] == 3
 
 
 def test_media_no_longer_listed_is_marked_deleted_not_removed(make_env):
@@ -178,3 +181,74 @@ def test_media_no_longer_listed_is_marked_deleted_not_removed(make_env):
     rows = {r["media_id"]: r for r in _rows(env, "SELECT media_id, deleted_at FROM instagram_media")}
     assert rows["99999999999"]["deleted_at"] is not None
     assert rows[ghost["media_id"]]["deleted_at"] is None
+
+
+def test_row_count_is_the_partition_after_the_write(make_env):
+    """A 7-day range of 3 accounts holds 21 rows: that is the count, first run and re-run alike;
+    inserted, updated and unchanged rows are reported apart."""
+    env = make_env(accounts=3, media=10)
+    today = pacific_day(env.now())
+    tags = range_tags((today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat())
+    first = _meta(env.run("instagram_account_daily_job", tags=tags), "instagram_account_daily")
+    assert (first["dagster/row_count"], first["rows_inserted_instagram_account_daily"]) == (21, 21)
+    again = _meta(env.run("instagram_account_daily_job", tags=tags), "instagram_account_daily")
+    assert again["dagster/row_count"] == 21 and again["rows_inserted_instagram_account_daily"] == 0
+    assert again["rows_updated_instagram_account_daily"] + again["rows_unchanged_instagram_account_daily"] == 21
+
+
+_KEYS = {"instagram_account_daily": ("ig_user_id", "day"), "instagram_media": ("media_id",),
+         "instagram_media_daily": ("media_id", "day"), "instagram_account_intraday": ("ig_user_id", "captured_at"),
+         "instagram_media_intraday": ("media_id", "captured_at"),
+         "instagram_account_demographics": ("ig_user_id", "day", "metric", "timeframe", "breakdown",
+                                            "dimension_value"),
+         "instagram_online_followers": ("ig_user_id", "day", "hour"), "instagram_connection": ("ig_user_id",)}
+
+
+def _stored(env) -> dict[str, dict[tuple, dict]]:
+    return {table: {tuple(r[k] for k in key): r for r in _rows(env, f"SELECT * FROM {table}")}
+            for table, key in _KEYS.items()}
+
+
+@pytest.mark.slow
+def test_nothing_stored_is_erased_by_later_runs(make_env):
+    """Every table: a value stored once is never turned into NULL by the next day's runs
+    (restatement re-pulls, weekly refreshes of older posts, new snapshots, audience re-runs)."""
+    env = make_env(accounts=3, seed=5, media=60)
+    today = pacific_day(env.now())
+    yesterday = today - timedelta(days=1)
+    env.run("instagram_media_job", tags=range_tags((today - timedelta(days=120)).isoformat(), yesterday.isoformat()))
+    env.run("instagram_account_daily_job", tags=range_tags((today - timedelta(days=4)).isoformat(),
+                                                           yesterday.isoformat()))
+    env.run("instagram_media_daily_job", partition_key=yesterday.isoformat())
+    env.run("instagram_intraday_job", partition_key=intraday_key(env.now()))
+    env.run("instagram_audience_job")
+    before = _stored(env)
+    assert all(before[t] for t in _KEYS), {t: len(v) for t, v in before.items()}
+    with dg.instance_for_test() as instance:
+        for _ in range(2):
+            env.advance(86400)
+            _run_daily_schedule(env, instance)
+    env.run("instagram_intraday_job", partition_key=intraday_key(env.now()))
+    env.run("instagram_audience_job")
+    after = _stored(env)
+    erased = [(table, key, column) for table, rows in before.items() for key, row in rows.items()
+              for column, value in row.items()
+              if value is not None and key in after[table] and after[table][key][column] is None
+              and column != "deleted_at"]
+    assert erased == [], erased[:20]
+    counts = _rows(env, "SELECT day, followers_count FROM instagram_account_daily WHERE day = :d", d=yesterday)
+    assert counts and all(r["followers_count"] is not None for r in counts)
+
+
+def test_older_posts_refreshed_weekly_keep_their_like_and_comment_counts(make_env):
+    env = make_env(accounts=2, seed=7, media=80)
+    today = pacific_day(env.now())
+    yesterday = today - timedelta(days=1)
+    env.run("instagram_media_job", tags=range_tags((today - timedelta(days=200)).isoformat(),
+                                                   (today - timedelta(days=31)).isoformat()))
+    result = env.run("instagram_media_daily_job", partition_key=yesterday.isoformat())
+    assert _meta(result, "instagram_media_daily")["older_media_refreshed"] > 0
+    older = _rows(env, "SELECT d.like_count, d.comments_count, d.reach FROM instagram_media_daily d "
+                       "JOIN instagram_media m USING (media_id) WHERE d.day = :d AND m.posted_at < :young",
+                  d=yesterday, young=env.now() - timedelta(days=30))
+    assert older and all(r["like_count"] is not None and r["comments_count"] is not None for r in older)
