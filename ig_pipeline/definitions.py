@@ -6,6 +6,8 @@ fixed clock); ``defs`` is what `dagster dev` / `dg` load.
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from ig_pipeline.assets.account_daily import instagram_account_daily
@@ -32,6 +34,7 @@ from ig_pipeline.automation.schedules import (
 from ig_pipeline.automation.sensors import new_connection_sensor
 from ig_pipeline.automation.upkeep import upkeep_job, upkeep_schedule
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.config import ConfigError
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.ops.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.warehouse.resource import PostgresWarehouse
@@ -41,16 +44,32 @@ def default_resources() -> dict:
     return {"graph": InstagramGraphAPI(), "warehouse": PostgresWarehouse(), "clock": PipelineClock()}
 
 
+DEFAULT_OWNERS = "team:instagram-analytics"
+
+
+def asset_owners(env=None) -> list[str]:
+    """IG_ASSET_OWNERS: comma-separated emails or team:NAME, shown as every asset's owners in the UI."""
+    raw = (os.environ if env is None else env).get("IG_ASSET_OWNERS", "").strip() or DEFAULT_OWNERS
+    owners = [o.strip() for o in raw.split(",") if o.strip()]
+    bad = [o for o in owners if not (o.startswith("team:") and len(o) > 5) and "@" not in o]
+    if bad:
+        raise ConfigError(f"IG_ASSET_OWNERS: {', '.join(bad)} is neither an email nor team:NAME")
+    return owners
+
+
 def make_definitions(resources: dict | None = None) -> dg.Definitions:
+    owners = asset_owners()
+    assets = [instagram_account_daily, instagram_media, instagram_media_daily, instagram_intraday_snapshot,
+              instagram_audience, instagram_report]
     return dg.Definitions(
-        assets=[instagram_account_daily, instagram_media, instagram_media_daily, instagram_intraday_snapshot,
-                instagram_audience, instagram_report],
+        assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners), assets),
         asset_checks=valid_rows_checks,
         jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, report_job, upkeep_job],
         schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule,
                    daily_report_schedule],
         sensors=[new_connection_sensor, run_failure_alert_sensor, stale_sync_sensor],
         resources=default_resources() | (resources or {}),
+        executor=dg.in_process_executor,  # also for materializations started from the UI (automation/jobs.py)
     )
 
 

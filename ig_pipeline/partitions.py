@@ -7,16 +7,34 @@ windows in UTC; ``end_offset=1`` makes the window in progress the newest partiti
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from ig_pipeline.config import ConfigError
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
-DAILY_START = "2024-01-01"  # the API keeps about two years of media insights
+# Two years before this release: Meta keeps about two years of insights (account-level data only
+# 90 days for sure), so earlier partitions could never load. A deployment sets the first day it
+# loads; the demo sets its first backfilled day. A fixed date, not "today minus N": a moving start
+# would change the code location's partitions from one process (and day) to the next.
+DEFAULT_DAILY_START = "2024-12-01"
 INTRADAY_START = "2026-11-01-00:00"
 INTRADAY_FORMAT = "%Y-%m-%d-%H:%M"
 
+
+def daily_start(env=None) -> str:
+    """IG_DAILY_PARTITIONS_START (YYYY-MM-DD, a Pacific reporting day), or the default."""
+    raw = (os.environ if env is None else env).get("IG_DAILY_PARTITIONS_START", "").strip()
+    try:
+        return date.fromisoformat(raw or DEFAULT_DAILY_START).isoformat()
+    except ValueError:
+        raise ConfigError(f"IG_DAILY_PARTITIONS_START must be a day like 2026-01-01, got {raw!r}") from None
+
+
+DAILY_START = daily_start()
 daily_partitions = dg.DailyPartitionsDefinition(start_date=DAILY_START, timezone="America/Los_Angeles")
 
 intraday_partitions = dg.TimeWindowPartitionsDefinition(

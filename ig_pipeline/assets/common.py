@@ -18,5 +18,6 @@ INTRADAY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=
 
 
 def accounts_check_spec(asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec("accounts_synced", asset=asset,
-                             description="WARN when an account failed this run, ERROR when most did.")
+    return dg.AssetCheckSpec("accounts_synced", asset=asset, blocking=True,
+                             description="WARN when an account failed this run (their ids in the metadata); "
+                                         "ERROR, failing the run, when every account failed.")

@@ -6,7 +6,7 @@ account is backfilled once, and an account the demo (or a person) already backfi
 """
 
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 from sqlalchemy import text
@@ -15,7 +15,7 @@ from ig_pipeline.assets.selection import ACCOUNTS_TAG
 from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job, range_tags
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
-from ig_pipeline.partitions import pacific_day
+from ig_pipeline.partitions import DAILY_START, pacific_day
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 EPOCH = "1970-01-01T00:00:00+00:00"
@@ -29,9 +29,10 @@ ORDER BY c.connected_at LIMIT 200
 
 
 def backfill_requests(ig_user_id: str, today, backfill_days: int, stamp: str) -> list[dg.RunRequest]:
-    """The runs that load a new account's history (each tagged with that account only)."""
+    """The runs that load a new account's history (each tagged with that account only); never from
+    before the first daily partition (IG_DAILY_PARTITIONS_START), which no run can load."""
     yesterday = today - timedelta(days=1)
-    start = (today - timedelta(days=backfill_days)).isoformat()
+    start = max(today - timedelta(days=backfill_days), date.fromisoformat(DAILY_START)).isoformat()
     tags = {ACCOUNTS_TAG: ig_user_id}
     return [
         dg.RunRequest(run_key=f"backfill-daily-{ig_user_id}-{stamp}", job_name=account_daily_job.name,
@@ -44,7 +45,9 @@ def backfill_requests(ig_user_id: str, today, backfill_days: int, stamp: str) ->
 
 
 @dg.sensor(jobs=[account_daily_job, media_job, media_daily_job], minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.RUNNING)
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="When an account connects or reconnects: three runs load its last IG_BACKFILL_DAYS "
+                       "(account insights, media, the media insights snapshot), tagged with that account only.")
 def new_connection_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse,
                           clock: PipelineClock):
     """When an account connects (or reconnects after a disconnect), backfill IG_BACKFILL_DAYS of history."""

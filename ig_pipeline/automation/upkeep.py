@@ -43,11 +43,14 @@ def partition_upkeep_op(context: dg.OpExecutionContext, warehouse: PostgresWareh
     return dg.Output(report, metadata={"created": len(report["created"]), "dropped": len(report["dropped"])})
 
 
-@dg.job(description="Token lifecycle and partition retention.")
+@dg.job(description="Token lifecycle (refresh or flag for reconnection) and intraday partition retention.",
+        executor_def=dg.in_process_executor)
 def upkeep_job():
     token_upkeep_op()
     partition_upkeep_op()
 
 
-upkeep_schedule = dg.ScheduleDefinition(job=upkeep_job, cron_schedule="0 3 * * *", execution_timezone="UTC",
-                                        default_status=dg.DefaultScheduleStatus.RUNNING)
+upkeep_schedule = dg.ScheduleDefinition(
+    job=upkeep_job, cron_schedule="0 3 * * *", execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="03:00 UTC: refresh tokens before they expire, flag those that need a reconnect, keep the "
+                "intraday partitions (IG_INTRADAY_RETENTION_MONTHS).")

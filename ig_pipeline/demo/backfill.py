@@ -1,14 +1,17 @@
 """The demo's Dagster work, executed in this process against the demo's Dagster instance.
 
-Runs are recorded in the instance's Postgres storage, so they show in the UI afterwards. The
+Runs are recorded in the instance's Postgres storage, so they show in the UI afterwards; the
+terminal gets one line per run, and each run's event log goes to ``logs/dagster-runs.log``. The
 daily sync evaluates the real daily schedule and executes the runs it asks for.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import httpx
@@ -18,6 +21,8 @@ from ig_pipeline.automation.jobs import range_tags
 from ig_pipeline.partitions import intraday_key, pacific_day
 
 Say = Callable[[str], None]
+# Dagster's console logger stays silent on the terminal: the event log is in the UI and in the file.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _defs() -> dg.Definitions:
@@ -26,35 +31,80 @@ def _defs() -> dg.Definitions:
     return defs
 
 
-def _execute(job_name: str, label: str, say: Say, *, tags=None, partition_key=None) -> None:
+def _execute(job_name: str, label: str, say: Say, *, tags=None, partition_key=None) -> bool:
+    """Run a job in this process; one terminal line with what it wrote; True when it succeeded."""
     started = time.monotonic()
-    say(f"{label}…")
     job = _defs().resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, tags=tags or {}, partition_key=partition_key,
-                                        raise_on_error=False)
+                                        run_config=QUIET, raise_on_error=False)
+        _append_event_log(instance, result.run_id)
     facts = {}  # a range run reports once per partition with the same figures: one line per asset
     for event in result.get_asset_materialization_events():
         meta = event.materialization.metadata
         rows = meta.get("dagster/row_count")
-        facts.setdefault(event.asset_key.to_user_string(),
-                         f"{event.asset_key.to_user_string()}: {rows.value if rows else 0} rows written, "
-                         f"{meta['accounts_ok'].value} ok / {meta['accounts_failed'].value} failed")
-    state = "done" if result.success else "FAILED (see the run in the Dagster UI)"
+        if "accounts_ok" in meta:
+            facts.setdefault(event.asset_key.to_user_string(),
+                             f"{event.asset_key.to_user_string()}: {rows.value if rows else 0} rows written, "
+                             f"{meta['accounts_ok'].value} ok / {meta['accounts_failed'].value} failed")
+    if result.success:
+        state = "done"
+    else:
+        state = f"FAILED ({_failure_reason(result)}; run {result.run_id[:8]} in the UI and {event_log_path()})"
     say(f"{label} {state} in {time.monotonic() - started:.1f}s" + ("; " + "; ".join(facts.values()) if facts else ""))
+    return result.success
 
 
-def backfill(days: int, say: Say) -> None:
+def _failure_reason(result) -> str:
+    """The first failed step's own message (a Failure's description, else the innermost error)."""
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            message = data.user_failure_data.description
+        else:
+            error = data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = error.message if error is not None else ""
+        line = message.strip().splitlines()[0] if message.strip() else ""
+        return line[:300] or f"step {event.step_key} failed"
+    return "the run failed outside a step"
+
+
+def event_log_path() -> Path:
+    from ig_pipeline.config import load_settings
+
+    return load_settings().data_dir / "logs" / "dagster-runs.log"
+
+
+def _append_event_log(instance: dg.DagsterInstance, run_id: str) -> None:
+    """The run's event log (what Dagster's console logger would have printed, DEBUG included)."""
+    path = event_log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as log:
+        for entry in instance.all_logs(run_id):
+            kind = entry.dagster_event_type.value if entry.dagster_event_type else ""
+            log.write(f"{datetime.fromtimestamp(entry.timestamp, UTC):%Y-%m-%d %H:%M:%S} "
+                      f"{logging.getLevelName(entry.level)} {entry.job_name} {run_id[:8]} "
+                      f"{entry.step_key or '-'} {kind} {entry.message}\n")
+            failure = entry.dagster_event.step_failure_data if entry.dagster_event else None
+            if failure is not None and failure.error is not None:
+                log.write(failure.error.to_string() + "\n")
+
+
+def backfill(days: int, say: Say) -> bool:
     today = pacific_day(datetime.now(UTC))
     start, end = (today - timedelta(days=days)).isoformat(), (today - timedelta(days=1)).isoformat()
-    _execute("instagram_account_daily_job", f"backfill account insights {start} … {end}", say,
-             tags=range_tags(start, end))
-    _execute("instagram_media_job", f"backfill media posted {start} … {end}", say, tags=range_tags(start, end))
-    _execute("instagram_media_daily_job", f"media insights snapshot for {end}", say, partition_key=end)
-    _execute("instagram_audience_job", "audience demographics and online followers", say)
+    return all([
+        _execute("instagram_account_daily_job", f"backfill account insights {start} … {end}", say,
+                 tags=range_tags(start, end)),
+        _execute("instagram_media_job", f"backfill media posted {start} … {end}", say, tags=range_tags(start, end)),
+        _execute("instagram_media_daily_job", f"media insights snapshot for {end}", say, partition_key=end),
+        _execute("instagram_audience_job", "audience demographics and online followers", say),
+    ])
 
 
-def daily_sync(say: Say) -> None:
+def daily_sync(say: Say) -> bool:
     """What the daily schedule asks for at this moment, executed now."""
     from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
 
@@ -62,13 +112,19 @@ def daily_sync(say: Say) -> None:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(UTC),
                                             repository_def=_defs().get_repository_def())
         requests = [(s.job_name, r) for s in DAILY_SYNC_SCHEDULES for r in s.evaluate_tick(context).run_requests]
-    for job_name, request in requests:
-        _execute(job_name, f"daily sync: {job_name}", say, tags=request.tags, partition_key=request.partition_key)
+    return all([_execute(job_name, f"daily sync: {job_name}", say, tags=request.tags,
+                         partition_key=request.partition_key) for job_name, request in requests])
 
 
-def intraday_snapshot(say: Say) -> None:
+def intraday_snapshot(say: Say) -> bool:
     key = intraday_key(datetime.now(UTC))
-    _execute("instagram_intraday_job", f"intraday snapshot {key}", say, partition_key=key)
+    return _execute("instagram_intraday_job", f"intraday snapshot {key}", say, partition_key=key)
+
+
+def report(say: Say) -> bool:
+    from ig_pipeline.config import load_settings
+
+    return _execute("instagram_report_job", f"charts per account in {load_settings().data_dir / 'reports'}", say)
 
 
 def summary(engine, sim_url: str, tables: tuple[str, ...]) -> str:

@@ -19,7 +19,10 @@ class PortInUse(RuntimeError):
 
 
 def ensure_port_free(port: int, what: str, flag: str) -> None:
+    """Fail early, naming the flag, when something listens on the port. SO_REUSEADDR as the servers
+    themselves use it: connections of a demo stopped a moment ago (TIME_WAIT) do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

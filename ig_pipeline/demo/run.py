@@ -1,23 +1,27 @@
 """The demo: embedded Postgres + simulator + OAuth handler + Dagster, wired and running.
 
-Long-running mode starts the Dagster webserver and daemon after the initial backfill and runs
-until Ctrl-C; ``--once`` stays headless: backfill, one daily sync and one intraday snapshot
-executed through Dagster (they appear in the UI of a later long-running demo), then a summary.
+Both modes run the same work through Dagster, so every asset is materialized: the backfill, one
+daily sync, one intraday snapshot and the charts. Long-running mode then starts the Dagster
+webserver and daemon and runs until Ctrl-C; ``--once`` prints a summary and exits (its runs appear
+in the UI of a later long-running demo). Either way ``$IG_DATA_DIR/demo.env`` holds the settings
+for another terminal.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from ig_pipeline.config import load_settings
 from ig_pipeline.demo.connect import connect_through_dialog
+from ig_pipeline.demo.envfile import source_line, write_env_file
 from ig_pipeline.demo.processes import Supervisor, bin_argv, cli_argv, ensure_port_free
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,14 +48,17 @@ def say(message: str) -> None:
 
 
 def demo_environment(args, data_dir: Path) -> dict[str, str]:
+    from ig_pipeline.partitions import pacific_day
+
     oauth = f"http://127.0.0.1:{args.oauth_port}"
+    first_day = pacific_day(datetime.now(UTC)) - timedelta(days=args.days)  # the UI shows the loaded days only
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IG_", "DAGSTER_"))}
     env.update({
         "IG_DEMO": "1", "IG_DATA_DIR": str(data_dir),
         "IG_GRAPH_URL": f"http://127.0.0.1:{args.simulator_port}",
         "IG_OAUTH_PUBLIC_URL": oauth, "IG_REDIRECT_URI": f"{oauth}/instagram/callback",
         "IG_DAGSTER_UI_URL": f"http://127.0.0.1:{args.dagster_port}",
-        "IG_BACKFILL_DAYS": str(args.days),
+        "IG_BACKFILL_DAYS": str(args.days), "IG_DAILY_PARTITIONS_START": first_day.isoformat(),
     })
     for name in ("IG_DATABASE_URL", "IG_ALERT_WEBHOOK_URL"):  # the only settings a demo user may bring
         if os.environ.get(name):
@@ -76,6 +83,7 @@ def run_demo(args) -> int:
 
     env = demo_environment(args, data_dir)
     os.environ.update(env)  # this process runs the backfill through Dagster with the same settings
+    _log_to_file(data_dir / "logs" / "demo.log")
     supervisor = Supervisor(data_dir / "logs")
     _stop_on_sigterm()
     started = time.monotonic()
@@ -119,16 +127,18 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
     connected = connect_all(sim_url, settings)
     say(f"connected {connected} Instagram account(s) through the OAuth flow")
 
-    from ig_pipeline.demo.backfill import backfill, daily_sync, intraday_snapshot, summary
+    from ig_pipeline.demo.backfill import backfill, daily_sync, intraday_snapshot, report, summary
 
-    backfill(args.days, say)
+    succeeded = all([backfill(args.days, say), daily_sync(say), intraday_snapshot(say), report(say)])
+    env_file = write_env_file(env, data_dir)
     if args.once:
-        daily_sync(say)
-        intraday_snapshot(say)
         print(summary(engine, sim_url, TABLES))
-        say(f"done in {time.monotonic() - started:.0f}s")
-        return 0
+        say(f"settings for the runbook's commands: {source_line(env_file)}")
+        say(f"done in {time.monotonic() - started:.0f}s" + ("" if succeeded else "; some runs FAILED (above)"))
+        return 0 if succeeded else 1
 
+    if not succeeded:
+        say("some runs FAILED (above); the UI shows them under Runs")
     supervisor.start("dagster-webserver", bin_argv("dagster-webserver", "-w", "workspace.yaml", "-h",
                                                    "127.0.0.1", "-p", str(args.dagster_port)), env, cwd=REPO)
     supervisor.start("dagster-daemon", bin_argv("dagster-daemon", "run", "-w", "workspace.yaml"), env, cwd=REPO)
@@ -140,7 +150,9 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
   Connect page      {make_connect_link("demo-visitor", settings)}
   Simulator         {sim_url}/_sim/world
   Warehouse (psql)  psql "{warehouse_url(settings).set(drivername='postgresql').render_as_string(False)}"
+  Charts            {data_dir / 'reports'}   (and Assets → instagram_report in the UI)
   Logs              {data_dir / 'logs'}
+  Other terminal    {source_line(env_file)}   (then the runbook's commands act on this demo)
 
   Ctrl-C stops everything.
 """, flush=True)
@@ -151,6 +163,17 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
                 say(f"{name} exited with code {process.returncode}; see {data_dir / 'logs' / name}.log")
                 return 1
         time.sleep(1)
+
+
+def _log_to_file(path: Path) -> None:
+    """The project's own log lines go to a file; the terminal keeps warnings and the demo's progress."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.setLevel(logging.WARNING)
+    file_handler = logging.FileHandler(path, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(file_handler)
 
 
 def _stop_on_sigterm() -> None:

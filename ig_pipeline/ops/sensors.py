@@ -99,7 +99,9 @@ def reconnect_alert(row) -> Alert:
 
 
 @dg.run_failure_sensor(name="run_failure_alert_sensor", minimum_interval_seconds=30,
-                       default_status=dg.DefaultSensorStatus.RUNNING)
+                       default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="One alert per failed run (stored in instagram_alert_log, posted to "
+                                   "IG_ALERT_WEBHOOK_URL); what to do: docs/runbook.md, Run failed.")
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: PostgresWarehouse):
     """Every failed run of this code location: one alert, stored and posted to IG_ALERT_WEBHOOK_URL."""
     settings = load_settings()
@@ -126,7 +128,9 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: Pos
     _deliver(context, warehouse, settings.alert_webhook_url)
 
 
-@dg.sensor(name="stale_sync_sensor", minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(name="stale_sync_sensor", minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="One alert per account without a successful daily sync for 36 h and per account that "
+                       "needs reconnecting; re-posts alerts a receiver outage left pending.")
 def stale_sync_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse, clock: PipelineClock):
     """Active accounts without a successful daily sync for 36 h, and accounts that need reconnecting:
     one alert per incident. Also re-posts alerts a receiver outage left pending."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from ig_pipeline.assets.selection import BATCH_TAG, AccountSelection, batch_of, parse_batch, selected
 from ig_pipeline.automation.jobs import RANGE_END, RANGE_START
@@ -19,6 +23,7 @@ from ig_pipeline.automation.sensors import new_connection_sensor
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.definitions import make_definitions
 from ig_pipeline.graph.models import AccountRef
+from ig_pipeline.partitions import PACIFIC
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.sync_state import record_success
 from ig_pipeline.warehouse.upsert import bulk_upsert
@@ -112,3 +117,111 @@ def test_selection_by_config_and_tag():
 def test_malformed_batch_tag_is_a_clear_error(tag):
     with pytest.raises(ValueError, match="ig/batch"):
         parse_batch(tag)
+
+
+def test_every_schedule_sensor_job_and_asset_explains_itself():
+    defs = make_definitions()
+    repo = defs.get_repository_def()
+    silent = [s.name for s in [*repo.schedule_defs, *repo.sensor_defs] if not (s.description or "").strip()]
+    silent += [j.name for j in repo.get_all_jobs() if not j.name.startswith("__") and not (j.description or "").strip()]
+    assert silent == []
+    specs = list(defs.resolve_all_asset_specs())
+    assert specs and all(spec.owners == ["team:instagram-analytics"] and spec.description for spec in specs)
+
+
+def test_asset_owners_come_from_the_environment_and_bad_ones_are_named():
+    from ig_pipeline.config import ConfigError
+    from ig_pipeline.definitions import asset_owners
+
+    assert asset_owners({"IG_ASSET_OWNERS": "ana@example.com, team:growth"}) == ["ana@example.com", "team:growth"]
+    with pytest.raises(ConfigError, match="IG_ASSET_OWNERS: growth is neither"):
+        asset_owners({"IG_ASSET_OWNERS": "growth"})
+
+
+def test_every_job_runs_its_steps_in_the_run_workers_process():
+    """A subprocess per step cost ~15 s each under the daemon; asset checks are steps too."""
+    repo = make_definitions().get_repository_def()
+    executors = {job.name: job.executor_def.name for job in repo.get_all_jobs()}
+    assert set(executors.values()) == {"in_process"}, executors
+
+
+def test_daily_partitions_start_is_configurable_and_checked(monkeypatch):
+    from ig_pipeline.config import ConfigError
+    from ig_pipeline.partitions import DEFAULT_DAILY_START, daily_start
+
+    assert daily_start({}) == DEFAULT_DAILY_START
+    assert daily_start({"IG_DAILY_PARTITIONS_START": " 2026-10-01 "}) == "2026-10-01"
+    with pytest.raises(ConfigError, match="IG_DAILY_PARTITIONS_START must be a day like"):
+        daily_start({"IG_DAILY_PARTITIONS_START": "2026-13-01"})
+    code = "from ig_pipeline.definitions import defs; print(defs.resolve_job_def('instagram_media_job')" \
+           ".partitions_def.get_first_partition_key())"
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "IG_DAILY_PARTITIONS_START": "2026-10-01"})
+    assert first.stdout.strip() == "2026-10-01"
+
+
+def test_new_connection_backfill_never_starts_before_the_first_partition():
+    from datetime import date
+
+    from ig_pipeline.automation.sensors import backfill_requests
+    from ig_pipeline.partitions import DAILY_START
+
+    first = date.fromisoformat(DAILY_START)
+    requests = backfill_requests("17841400000000001", first + timedelta(days=10), 730, "stamp")
+    ranged = [r for r in requests if RANGE_START in r.tags]
+    assert ranged and all(r.tags[RANGE_START] == DAILY_START for r in ranged)
+
+
+def _check(result, asset: str) -> dg.AssetCheckEvaluation:
+    return next(c for c in result.get_asset_check_evaluations()
+                if c.asset_key.to_user_string() == asset and c.check_name == "accounts_synced")
+
+
+def test_a_run_in_which_every_account_failed_fails_after_recording_them(make_env):
+    env = make_env(accounts=2, media=5)
+    for account in env.accounts:
+        env.fault(kind="token_expired", account=account)
+    day = (env.now() - timedelta(days=1)).astimezone(PACIFIC).date().isoformat()
+    result = env.run("instagram_account_daily_job", partition_key=day, raise_on_error=False)
+    assert not result.success  # `dagster asset materialize` exits non-zero on it
+    check = _check(result, "instagram_account_daily")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["failed_account_ids"].value == ", ".join(sorted(env.accounts))
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == \
+        ["instagram_account_daily"]  # what happened is on the asset's page
+    with env.warehouse.transaction() as conn:
+        failing = conn.execute(sa.text("SELECT count(*) FROM instagram_sync_state WHERE consecutive_failures = 1"))
+        assert failing.scalar_one() == 2
+
+
+def test_one_failed_account_only_warns_and_the_check_names_it(make_env):
+    env = make_env(accounts=3, media=5)
+    env.fault(kind="token_expired", account=env.accounts[0])
+    result = env.run("instagram_account_daily_job", partition_key=(env.now() - timedelta(days=1)).astimezone(
+        PACIFIC).date().isoformat())
+    check = _check(result, "instagram_account_daily")
+    assert result.success and not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["failed_account_ids"].value == env.accounts[0]
+
+
+def test_every_warning_in_the_run_metadata_names_its_account(make_env):
+    """Warnings from a call plan that did not say which account they are about get its id in front."""
+    import logging
+    from types import SimpleNamespace
+
+    from ig_pipeline.assets.runner import run_sync
+    from ig_pipeline.graph.models import FetchResult
+
+    env = make_env(accounts=2, media=3)
+    accounts = [AccountRef(ig_user_id, "owner-0", "token") for ig_user_id in env.accounts]
+
+    async def fetch(client, account):
+        return FetchResult(account=account, warnings=["online_followers: (#10) not allowed",
+                                                      f"account {account.ig_user_id} counts: partial"])
+
+    context = SimpleNamespace(run=SimpleNamespace(run_id="run-1"), log=logging.getLogger("test"))
+    summary = run_sync(context, kind="audience", accounts=accounts, graph=env.graph(), warehouse=env.warehouse,
+                       now=env.now(), fetch=fetch)
+    assert sorted(summary.warnings) == sorted(
+        [f"account {a}: online_followers: (#10) not allowed" for a in env.accounts]
+        + [f"account {a} counts: partial" for a in env.accounts])
