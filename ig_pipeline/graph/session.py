@@ -167,9 +167,10 @@ def rejection_kind(message: str) -> str:
 
 
 def rejected_metrics(message: str, requested: list[str]) -> set[str]:
-    """Which requested metrics an error message rejects: those it names, or for "must be one of the
-    following values: ..." those missing from the allowed list."""
-    lowered = message.lower()
+    """Which requested metrics an error message rejects: those it names (not the replacement it
+    suggests: "... Please use views instead"), or for "must be one of the following values: ..."
+    those missing from the allowed list."""
+    lowered = re.split(r"\b(?:please )?use [a-z_]+ instead", message.lower())[0]
     allowed = re.search(r"must be one of the following values:\s*(.*)", lowered)
     if allowed:
         valid = set(re.findall(r"[a-z_]+", allowed.group(1)))

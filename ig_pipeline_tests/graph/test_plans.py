@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from ig_pipeline.graph import catalog, plans, transforms
 from ig_pipeline.graph.errors import ErrorClass
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
+from ig_pipeline.graph.session import rejected_metrics, rejection_kind
 from ig_pipeline_tests.graph.fake import FakeGraph, error, run
 
 UID = "17841400000000001"
@@ -287,3 +288,12 @@ def test_one_account_failing_never_stops_the_others():
     assert buggy.error.error_class == ErrorClass.BAD_REQUEST and "EAAGsecret3" not in str(buggy.error)
     token_calls = [r for r in fake.requests if r["path"].startswith("2")]
     assert len(token_calls) == 5  # 3 totals + series + counts in one batch, none retried
+
+
+def test_a_refusal_names_only_the_refused_metric_not_the_suggested_replacement():
+    message = ("(#100) Starting from version 22 and above, the impressions metric is no longer supported for the "
+               "queried user. Please use views instead.")
+    assert rejected_metrics(message, ["impressions", "views", "reach"]) == {"impressions"}
+    assert rejection_kind(message) == "metric"
+    assert rejection_kind("(#100) The following metrics (reach) should be specified with parameter period=day") == "shape"
+    assert rejection_kind("(#100) metric_type must be one of the following values: default, time_series") == "shape"

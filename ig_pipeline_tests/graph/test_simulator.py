@@ -37,7 +37,7 @@ def test_daily_account_plan_makes_the_documented_calls(fresh, graph, fake_time):
     assert summary["counted_calls"] == result.calls == 11
     rows = {r["day"]: r for r in result.rows["instagram_account_daily"]}
     assert rows[yesterday]["followers_count"] is not None
-    assert all(rows[d]["followers_count"] is None for d in days if d != yesterday)
+    assert all("followers_count" not in rows[d] for d in days if d != yesterday)  # not fetched, not written
     assert all(rows[d]["reach"] is not None for d in days)
 
 
@@ -116,7 +116,7 @@ def test_unsupported_metric_is_dropped_with_a_warning(fresh, graph, fake_time):
     result = run(with_client(graph, fresh, fake_time,
                              lambda c: plans.fetch_recent(c, account, now - timedelta(days=30), yesterday, now)))
     assert result.ok, result.error
-    assert any("dropped metric" in w or "falling back" in w for w in result.warnings), result.warnings
+    assert any("refused, dropped" in w for w in result.warnings), result.warnings
 
 
 def test_metric_deprecated_for_the_version_is_dropped_and_the_sync_completes(fresh, graph, fake_time, monkeypatch):
@@ -132,7 +132,8 @@ def test_metric_deprecated_for_the_version_is_dropped_and_the_sync_completes(fre
 
     result = run(with_client(graph, fresh, fake_time, sync))
     assert result.ok and result.rows["instagram_media_daily"]
-    assert any("dropped metric impressions" in w for w in result.warnings), result.warnings
+    assert any("metrics impressions refused, dropped" in w for w in result.warnings), result.warnings
+    assert all("views" not in r["metrics"] for r in result.refusals)  # "use views instead" names no refusal
 
 
 def test_high_usage_slows_down(fresh, graph, fake_time):
