@@ -42,7 +42,11 @@ def add_commands(subparsers) -> None:
                      help="from this day, inclusive (filters the first of day, posted_day, captured_at, "
                           "received_at; timestamps by UTC day)")
     cmd.add_argument("--until", metavar="YYYY-MM-DD", help="to this day (inclusive)")
-    cmd.add_argument("--out", metavar="FILE", help="write here instead of stdout (replaced only on success)")
+    cmd.add_argument("--out", metavar="FILE", help="write here instead of stdout (a regular file is replaced only "
+                                                   "on success; a device or FIFO is written directly; - is stdout)")
+    cmd.add_argument("--formulas", choices=("escape", "raw"),
+                     help="text starting with = + - @ tab CR: 'escape' prefixes a ' so spreadsheets show it as "
+                          "text; 'raw' keeps it (default: escape into a regular --out file, raw otherwise)")
     cmd.set_defaults(func=_export)
 
 
@@ -138,9 +142,9 @@ def _export(args) -> int:
     try:
         rows, destination = export(get_engine(warehouse_url()), name=args.table or args.view,
                                    kind="table" if args.table else "view", account=args.account,
-                                   since=args.since, until=args.until, out=args.out)
+                                   since=args.since, until=args.until, out=args.out, formulas=args.formulas)
     except ExportError as exc:
         raise UserError(str(exc)) from None
-    if args.out:
+    if destination != "stdout":
         print(f"{rows} row(s) written to {destination}", file=sys.stderr)
     return 0

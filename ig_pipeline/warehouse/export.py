@@ -2,8 +2,14 @@
 
 Input is validated against the database's own catalog before anything is opened for writing, and
 the CSV goes to a temporary file renamed over ``--out`` at the end, so a bad request or a failure
-mid-stream leaves an existing file untouched. Secret columns (the encrypted token) are never exported,
-from whichever table or view carries them.
+mid-stream leaves an existing file untouched. A target that exists and is not a regular file (a
+device such as /dev/null, a FIFO) is written directly, never replaced; ``--out -`` is stdout. Secret
+columns (the encrypted token) are never exported, from whichever table or view carries them.
+
+Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, tab or CR.
+With ``formulas="escape"`` such text values get a leading ``'`` (OWASP's advice), done in SQL so COPY
+still streams; numbers and dates are never touched. The default escapes when writing a regular file
+(opened by people) and keeps values raw on stdout and special files (read by programs). docs/export.md.
 
 ``--since``/``--until`` filter on the relation's first date column of ``DATE_COLUMNS``: a ``date`` column
 inclusively on both ends; an instant (``timestamptz``) column from ``since`` 00:00 UTC up to, not including,
@@ -33,6 +39,9 @@ _DATE_TYPES = ("date", "timestamp with time zone", "timestamp without time zone"
 HIDDEN_COLUMNS = frozenset().union(*SECRET_COLUMNS.values())  # dropped from every relation, views included
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LISTED_ACCOUNTS = 20
+_TEXT_TYPES = ("text", "character varying", "character")  # format_type prefixes of text columns
+FORMULA_MODES = ("escape", "raw")
+_ESCAPED = "CASE WHEN {0} ~ '^[=+@\t\r-]' THEN '''' || {0} ELSE {0} END AS {0}"
 
 
 class ExportError(ValueError):
@@ -60,7 +69,8 @@ class Relation:
         return next((c for c in DATE_COLUMNS if c in self.columns and self.type_of(c) in _DATE_TYPES), None)
 
 
-# Tables (partition parents, not partitions) and views, materialized ones included, of the current schema.
+# Tables (partition parents, not partitions) and views, materialized ones included, of the current schema;
+# not the bookkeeping of migrations and of the OAuth handler (used states, revocations, transfers).
 _RELATIONS = text("""
 SELECT c.relname AS name, CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind,
        array_agg(a.attname ORDER BY a.attnum) AS columns,
@@ -76,7 +86,9 @@ JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
-WHERE c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition AND c.relname <> 'alembic_version'
+WHERE c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+  AND c.relname NOT IN ('alembic_version', 'ig_oauth_state_used', 'ig_connect_link_revocation',
+                        'ig_connection_transfer')
 GROUP BY c.oid, c.relname, c.relkind
 """)
 
@@ -93,9 +105,13 @@ def parse_day(value: str | None, option: str) -> date | None:
     try:
         if not _DAY.fullmatch(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ExportError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+    if day == date.max:  # the day after it, where an instant filter ends, does not exist
+        raise ExportError(f"{option} {value} is out of range: the last day accepted is 9999-12-30 "
+                          "(leave the option out for no bound)")
+    return day
 
 
 def resolve(engine: Engine, *, name: str, kind: str, account: str | None, since: date | None,
@@ -130,7 +146,17 @@ def resolve(engine: Engine, *, name: str, kind: str, account: str | None, since:
     return relation
 
 
-def build_query(relation: Relation, *, account: str | None, since: date | None, until: date | None) -> sql.Composed:
+def _selected(relation: Relation, column: str, escape_formulas: bool) -> sql.Composable:
+    """The column, or (escaping, a text column) the column with ' before a leading formula character."""
+    name = sql.Identifier(column)
+    kind = relation.type_of(column) or ""
+    if not escape_formulas or not kind.startswith(_TEXT_TYPES) or kind.endswith("[]"):
+        return name
+    return sql.SQL(_ESCAPED).format(name)
+
+
+def build_query(relation: Relation, *, account: str | None, since: date | None, until: date | None,
+                escape_formulas: bool = False) -> sql.Composed:
     columns = list(relation.exported_columns)
     where: list[sql.Composable] = []
     if account is not None:
@@ -151,8 +177,8 @@ def build_query(relation: Relation, *, account: str | None, since: date | None, 
             where.append(sql.SQL("{} < {}").format(sql.Identifier(column), sql.Literal(high)))
     # The primary key orders a table totally; a view (no key) is ordered by all its orderable columns.
     order = [c for c in relation.key if c in columns] or [c for c in columns if c in relation.orderable]
-    query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, columns)),
-                                                sql.Identifier(relation.name))
+    selected = [_selected(relation, c, escape_formulas) for c in columns]
+    query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(selected), sql.Identifier(relation.name))
     if where:
         query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
     if order:
@@ -178,21 +204,29 @@ def copy_csv(engine: Engine, query: sql.Composed, out: IO[bytes]) -> int:
 
 
 def export(engine: Engine, *, name: str, kind: str, account: str | None = None, since: str | None = None,
-           until: str | None = None, out: str | None = None) -> tuple[int, str]:
-    """Export and return (rows, destination). Raises ExportError before writing anything."""
+           until: str | None = None, out: str | None = None, formulas: str | None = None) -> tuple[int, str]:
+    """Export and return (rows, destination). Raises ExportError before writing anything.
+    ``formulas``: "escape", "raw", or None for the default (escape only into a regular file)."""
+    if formulas not in (None, *FORMULA_MODES):
+        raise ExportError(f"--formulas must be one of {', '.join(FORMULA_MODES)}")
     since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
     relation = resolve(engine, name=name, kind=kind, account=account, since=since_day, until=until_day)
-    query = build_query(relation, account=account, since=since_day, until=until_day)
-    if out is None:
+    target = None if out in (None, "-") else Path(out)
+    special = target is not None and target.exists() and not target.is_file() and not target.is_dir()
+    escape = formulas == "escape" or (formulas is None and target is not None and not special)
+    query = build_query(relation, account=account, since=since_day, until=until_day, escape_formulas=escape)
+    if target is None:
         sys.stdout.flush()  # anything already printed as text goes before the CSV bytes
         rows = copy_csv(engine, query, sys.stdout.buffer)
         sys.stdout.flush()
         return rows, "stdout"
-    target = Path(out)
     if target.is_dir():
         raise ExportError(f"--out {out}: is a directory; give a file name")
     if not target.parent.is_dir():
         raise ExportError(f"--out {out}: directory {target.parent} does not exist")
+    if special:  # a device or FIFO: renaming over it would replace it with a regular file
+        with open(target, "wb") as handle:
+            return copy_csv(engine, query, handle), str(target)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -178,3 +178,72 @@ def test_unmigrated_database_says_to_migrate(empty_database_url, monkeypatch, ca
     monkeypatch.setenv("IG_DATABASE_URL", empty_database_url)
     assert main(["export", "--table", "instagram_media"]) == 2
     assert "run `ig-pipeline migrate` first" in capsys.readouterr().err
+
+
+def test_until_the_last_representable_day_is_one_error_line(cli, tmp_path):
+    for relation in (["--table", "instagram_account_intraday"], ["--table", "instagram_account_daily"]):
+        code, stdout, err = cli(*relation, "--until", "9999-12-31")
+        assert code == 2 and stdout == "", err
+        assert err.startswith("error: --until 9999-12-31 is out of range") and len(err.splitlines()) == 1
+    code, _, err = cli("--table", "instagram_account_intraday", "--until", "9999-12-30")
+    assert code == 0, err
+
+
+def test_out_dash_is_stdout(cli):
+    assert cli("--table", "instagram_account_daily", "--out", "-")[:2] == cli("--table", "instagram_account_daily")[:2]
+    code, out, err = cli("--table", "instagram_account_daily", "--out", "-")
+    assert code == 0 and out.startswith("ig_user_id,") and err == ""
+
+
+def test_special_targets_are_written_directly_never_replaced(cli, tmp_path):
+    import os
+    import stat
+    import threading
+
+    # A null device of our own: a regression must not replace the machine's /dev/null (found the hard way).
+    if os.geteuid() == 0:
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        code, _, err = cli("--table", "instagram_account_daily", "--out", str(device))
+        assert code == 0, err
+        assert stat.S_ISCHR(os.stat(device).st_mode)  # still the device: a rename would have replaced it
+        device.unlink()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    code, _, err = cli("--table", "instagram_account_daily", "--out", str(fifo))
+    reader.join(timeout=30)
+    assert code == 0, err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and received[0].startswith(b"ig_user_id,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temporary file left behind
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tlead", "plain -dash"]
+
+
+@pytest.fixture
+def formula_captions(known_data):
+    with known_data.engine().begin() as conn:
+        media = conn.execute(sa.text("SELECT media_id FROM instagram_media ORDER BY media_id")).scalars().all()
+        for media_id, caption in zip(media, FORMULAS, strict=False):
+            conn.execute(sa.text("UPDATE instagram_media SET caption = :c WHERE media_id = :m"),
+                         {"c": caption, "m": media_id})
+    return FORMULAS[:len(media)]
+
+
+def test_formulas_are_escaped_in_files_and_raw_on_stdout(cli, formula_captions, tmp_path):
+    out = tmp_path / "media.csv"
+    assert cli("--table", "instagram_media", "--out", str(out))[0] == 0
+    escaped = list(_csv(out.read_text())["caption"])
+    expected = [("'" + c if c[0] in "=+-@\t" else c) for c in formula_captions]
+    assert escaped[:len(expected)] == expected
+    code, stdout, _ = cli("--table", "instagram_media")
+    assert list(_csv(stdout)["caption"])[:len(expected)] == formula_captions  # programs get the data as stored
+    assert cli("--table", "instagram_media", "--out", str(out), "--formulas", "raw")[0] == 0
+    assert list(_csv(out.read_text())["caption"])[:len(expected)] == formula_captions
+    code, stdout, _ = cli("--table", "instagram_media", "--formulas", "escape")
+    assert list(_csv(stdout)["caption"])[:len(expected)] == expected
+    numbers = _csv(cli("--table", "instagram_account_daily", "--formulas", "escape")[1])
+    assert not any(v.startswith("'") for column in numbers for v in numbers[column])  # numbers never touched
