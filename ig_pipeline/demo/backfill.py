@@ -87,9 +87,9 @@ def _append_event_log(instance: dg.DagsterInstance, run_id: str) -> None:
             log.write(f"{datetime.fromtimestamp(entry.timestamp, UTC):%Y-%m-%d %H:%M:%S} "
                       f"{logging.getLevelName(entry.level)} {entry.job_name} {run_id[:8]} "
                       f"{entry.step_key or '-'} {kind} {entry.message}\n")
-            failure = entry.dagster_event.step_failure_data if entry.dagster_event else None
-            if failure is not None and failure.error is not None:
-                log.write(failure.error.to_string() + "\n")
+            if entry.dagster_event is not None and entry.dagster_event.is_step_failure:
+                error = entry.dagster_event.step_failure_data.error
+                log.write(error.to_string() + "\n" if error is not None else "")
 
 
 def backfill(days: int, say: Say) -> bool:
