@@ -10,6 +10,8 @@ they are stored only on the day that just ended (yesterday, Pacific), never unde
 from datetime import date, timedelta
 
 import dagster as dg
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from ig_pipeline.assets.accounts import accounts_for_run
 from ig_pipeline.assets.common import (
@@ -24,12 +26,24 @@ from ig_pipeline.assets.runner import partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
+from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions, pacific_day
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 KIND = "account_daily"
 TABLE = "instagram_account_daily"
+
+
+_ACCOUNT_TYPE = text("UPDATE instagram_connection SET account_type = :account_type "
+                     "WHERE ig_user_id = :ig_user_id AND account_type IS DISTINCT FROM :account_type")
+
+
+def keep_account_type_current(conn: Connection, result: FetchResult) -> None:
+    """BUSINESS / MEDIA_CREATOR as the API says it today (an account can switch)."""
+    if result.profile.get("account_type"):
+        conn.execute(_ACCOUNT_TYPE, {"account_type": result.profile["account_type"],
+                                     "ig_user_id": result.account.ig_user_id})
 
 
 @dg.asset(
@@ -57,6 +71,7 @@ def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSe
     summary = run_sync(
         context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_account_days(client, account, days, snapshot_day),
+        after_write=keep_account_type_current,
     )
     rows = partition_rows(warehouse, TABLE, "day", min(days), max(days) + timedelta(days=1))
     metadata = summary.metadata([TABLE], rows) | {"accounts_skipped": len(skipped), "days": len(days)}

@@ -36,6 +36,7 @@ class FetchResult:
     round_trips: int = 0  # HTTP requests
     media: list[MediaRef] = field(default_factory=list)
     refusals: list[dict] = field(default_factory=list)  # refused metric requests (graph.session)
+    profile: dict = field(default_factory=dict)  # account node fields read on the way (account_type)
 
     @property
     def ok(self) -> bool:

@@ -69,7 +69,8 @@ def _insights_call(ig_user_id: str, metrics: list[str], first: date, last: date,
 async def fetch_account_days(client: GraphClient, account: AccountRef, days: list[date],
                              snapshot_day: date | None) -> FetchResult:
     """instagram_account_daily rows, one per day: time series in ≤29-day windows, totals per day and
-    breakdown group, the count snapshot only on ``snapshot_day`` — all in batches of ≤50."""
+    request group, the count snapshot only on ``snapshot_day`` — all in batches of ≤50. The same node
+    read returns the account_type (``.profile``), which keeps the connection's copy current."""
     session = AccountSession(client, account)
     if not days:
         return session.result({"instagram_account_daily": []})
@@ -90,7 +91,8 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
             extra = {"metric_type": "total_value"} | ({"breakdown": breakdown} if breakdown else {})
             jobs.append(InsightJob(("total", day, breakdown), ACCOUNT, names,
                                    lambda m, d=day, e=extra: _insights_call(uid, m, d, d, **e)))
-    node = [Call(uid, {"fields": ",".join(transforms.SNAPSHOT_FIELDS)})] if snapshot_day in days else []
+    node = [Call(uid, {"fields": ",".join((*transforms.SNAPSHOT_FIELDS, "account_type"))})] \
+        if snapshot_day in days else []
     outcomes, node_outcomes = await session.insights(jobs, extra=node)
     snapshot = node_outcomes[0] if node_outcomes else None
     if isinstance(snapshot, GraphError):
@@ -109,9 +111,12 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
                     rows[day].update(values)
         else:
             rows[key[1]].update(transforms.insight_columns(outcome, transforms.ACCOUNT_BY_NAME))
+    profile = {}
     if isinstance(snapshot, dict):
         rows[snapshot_day].update(transforms.snapshot_counts(snapshot))
-    return session.result({"instagram_account_daily": list(rows.values())})
+        if isinstance(snapshot.get("account_type"), str):
+            profile["account_type"] = snapshot["account_type"]
+    return session.result({"instagram_account_daily": list(rows.values())}, profile=profile)
 
 
 # --- media ----------------------------------------------------------------------------------------

@@ -73,11 +73,11 @@ class AccountSession:
             self.warnings.append(message)
 
     def result(self, rows: dict[str, list[dict]] | None = None, error: GraphError | None = None,
-               media=None) -> FetchResult:
+               media=None, profile: dict | None = None) -> FetchResult:
         return FetchResult(account=self.account, rows={} if error else dict(rows or {}), error=error,
                            warnings=list(self.warnings), calls=self.meter.calls,
                            round_trips=self.meter.round_trips, media=list(media or []),
-                           refusals=list(self.refusals))
+                           refusals=list(self.refusals), profile=dict(profile or {}))
 
     def refused(self, job: InsightJob, metrics: list[str], error: GraphError, dropped: bool) -> None:
         """Record one refused request: a warning and a structured entry for the run's metadata."""

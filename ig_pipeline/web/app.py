@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",
           "business_management")
 REQUIRED_SCOPES = {"instagram_basic", "instagram_manage_insights"}
-NODE_FIELDS = "id,username,name,profile_picture_url"
+NODE_FIELDS = "id,username,name,account_type,profile_picture_url"
 LOGIN_TYPES = ("facebook", "instagram")
 INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
 INSTAGRAM_ME_FIELDS = "user_id,username,name,account_type,profile_picture_url"
@@ -201,7 +201,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                     "ig_user_id": str(linked), "owner_id": owner, "login_type": "facebook",
                     "fb_user_id": str(info.get("user_id") or "") or None, "page_id": str(fb_page.get("id")),
                     "page_name": fb_page.get("name"), "username": node.get("username"), "name": node.get("name"),
-                    "profile_picture_url": node.get("profile_picture_url"),
+                    "account_type": node.get("account_type"), "profile_picture_url": node.get("profile_picture_url"),
                     "token_encrypted": cipher.encrypt(token), "token_expires_at": _instant(info.get("expires_at")),
                     "data_access_expires_at": _instant(info.get("data_access_expires_at")),
                     "token_refreshed_at": now, "scopes": sorted(scopes), "status": "active", "status_reason": None,

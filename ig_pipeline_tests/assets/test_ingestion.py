@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import dagster as dg
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -76,11 +77,16 @@ def test_backfill_then_five_scheduled_days_match_the_truth(make_env):
 def test_snapshot_counts_only_on_the_day_just_ended(make_env):
     env = make_env(accounts=2)
     today = pacific_day(env.now())
+    with env.warehouse.transaction() as conn:  # a stale account type: the sync must bring it up to date
+        conn.execute(sa.text("UPDATE instagram_connection SET account_type = 'STALE'"))
     env.run("instagram_account_daily_job",
             tags=range_tags((today - timedelta(days=5)).isoformat(), (today - timedelta(days=1)).isoformat()))
     rows = _rows(env, "SELECT day, followers_count FROM instagram_account_daily ORDER BY day")
     with_counts = {r["day"] for r in rows if r["followers_count"] is not None}
     assert with_counts == {today - timedelta(days=1)}
+    world = {str(a["id"]): a["account_type"] for a in httpx.get(f"{env.url}/_sim/world").json()["accounts"]}
+    stored = {r["ig_user_id"]: r["account_type"] for r in _rows(env, "SELECT * FROM instagram_connection")}
+    assert stored == {a: world[a] for a in env.accounts} and "STALE" not in stored.values()
 
 
 def test_rerunning_a_partition_changes_nothing(make_env):
