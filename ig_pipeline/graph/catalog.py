@@ -106,6 +106,9 @@ DEMOGRAPHIC_METRICS: tuple[Metric, ...] = tuple(
 DEMOGRAPHIC_BREAKDOWNS = ("age", "gender", "country", "city")
 DEMOGRAPHIC_TIMEFRAMES = ("this_week", "this_month")
 
+_FB_NOTE = ("Served only for media shared to Facebook; fetched only with the Graph resource's "
+            "fetch_facebook_views setting (one more request per media), so NULL when it is off or the media "
+            "was not shared to Facebook.")
 _FEED_REELS = frozenset({FEED, REELS})
 _FEED_STORY = frozenset({FEED, STORY})
 
@@ -137,11 +140,12 @@ MEDIA_METRICS: tuple[Metric, ...] = (
            metric_type=None, products=frozenset({REELS}), unit="milliseconds"),
     Metric("reels_skip_rate", "reels_skip_rate", "media", period="lifetime", metric_type=None,
            products=frozenset({REELS}), unit="percent"),
-    # Only for media cross-posted to Facebook; the API throws otherwise, so opt-in.
+    # Served only for media shared to Facebook (refused for the others, and no media field says which
+    # are), so asked only when the resource's fetch_facebook_views is on, in a request of their own.
     Metric("facebook_views", "facebook_views", "media", period="lifetime", metric_type=None,
-           requested_by_default=False),
+           requested_by_default=False, description=_FB_NOTE),
     Metric("crossposted_views", "crossposted_views", "media", period="lifetime", metric_type=None,
-           products=frozenset({REELS}), requested_by_default=False),
+           products=frozenset({REELS}), requested_by_default=False, description=_FB_NOTE),
     # Retired media metrics.
     Metric("impressions", "impressions", "media", period="lifetime", metric_type=None, **_IMPRESSIONS_END),
     Metric("plays", "plays", "media", period="lifetime", metric_type=None, products=frozenset({REELS}),
@@ -158,26 +162,29 @@ def account_metrics(version: str, on: date) -> list[Metric]:
     return [m for m in ACCOUNT_METRICS if m.available(version, on) and m.requested_by_default]
 
 
-def media_metrics(product_type: str, version: str, on: date) -> list[Metric]:
-    """Media lifetime metrics to request for a product type (AD and unknown types read as FEED)."""
+def media_metrics(product_type: str, version: str, on: date, opt_in: bool = False) -> list[Metric]:
+    """Media lifetime metrics to request for a product type (AD and unknown types read as FEED);
+    ``opt_in`` adds the metrics asked only on request (facebook_views, crossposted_views)."""
     product = product_type if product_type in ALL_PRODUCTS else FEED
     return [m for m in MEDIA_METRICS
-            if product in m.products and m.available(version, on) and m.requested_by_default]
+            if product in m.products and m.available(version, on) and (m.requested_by_default or opt_in)]
 
 
 def request_groups(metrics: Iterable[Metric]) -> list[list[Metric]]:
     """``metrics`` split into the requests the API accepts, in catalog order: one group per
     (period, metric_type, breakdown). The API refuses a breakdown any requested metric does not
-    support, and a period or metric_type one of them does not take, so mixing fails the call."""
+    support, and a period or metric_type one of them does not take, so mixing fails the call.
+    Metrics asked only on request get requests of their own, so their refusal costs nothing else."""
     groups: dict[tuple, list[Metric]] = {}
     for metric in metrics:
-        groups.setdefault((metric.period, metric.metric_type, metric.breakdown), []).append(metric)
+        key = (metric.period, metric.metric_type, metric.breakdown, metric.requested_by_default)
+        groups.setdefault(key, []).append(metric)
     return list(groups.values())
 
 
-def media_request_groups(product_type: str, version: str, on: date) -> list[list[str]]:
+def media_request_groups(product_type: str, version: str, on: date, opt_in: bool = False) -> list[list[str]]:
     """Metric names per request for one media of ``product_type``."""
-    return [[m.name for m in group] for group in request_groups(media_metrics(product_type, version, on))]
+    return [[m.name for m in group] for group in request_groups(media_metrics(product_type, version, on, opt_in))]
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ class GraphClient(TokenEndpoints):
                  backoff_base_s: float = 0.5, max_wait_s: float = 60.0,
                  sleep: Callable[[float], Awaitable] | None = None, clock: Callable[[], float] | None = None,
                  now: Callable[[], datetime] | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, fetch_facebook_views: bool = False):
         self.base_url, self.instagram_base_url = base_url.rstrip("/"), instagram_base_url.rstrip("/")
         self.version = version
         self._app_secret = app_secret or None
@@ -101,6 +101,7 @@ class GraphClient(TokenEndpoints):
         self._http: httpx.AsyncClient | None = None
         # metric names the API rejected, per scope ("account" or a media product type): never asked again
         self.rejected_metrics: dict[str, set[str]] = {}
+        self.fetch_facebook_views = fetch_facebook_views  # ask facebook_views/crossposted_views (catalog)
 
     def __repr__(self) -> str:
         return f"GraphClient(base_url={self.base_url!r}, version={self.version!r})"

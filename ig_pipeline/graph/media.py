@@ -55,7 +55,8 @@ def media_jobs(session: AccountSession, refs: list[MediaRef], on: date) -> list[
     one media share its id as key, so their data is merged."""
     jobs = []
     for ref in refs:
-        for names in catalog.media_request_groups(product_of(ref), session.client.version, on):
+        for names in catalog.media_request_groups(product_of(ref), session.client.version, on,
+                                                  opt_in=session.client.fetch_facebook_views):
             jobs.append(InsightJob(ref.media_id, scope_of(ref), names,
                                    lambda metrics, media_id=ref.media_id: insights_call(media_id, metrics),
                                    media_id=ref.media_id))

@@ -38,6 +38,9 @@ class InstagramGraphAPI(dg.ConfigurableResource):
     backoff_base_s: float = 0.5
     max_wait_s: float = Field(default=60.0, description="Longest rate-limit wait slept inside a run; longer "
                                                         "blocks fail the account as rate_limited")
+    fetch_facebook_views: bool = Field(
+        default=False, description="Also ask facebook_views / crossposted_views: one more request per media, "
+                                   "answered only for media shared to Facebook (the others are refused)")
 
     def __repr_args__(self):
         return [(k, "***" if k == "app_secret" and v else v) for k, v in super().__repr_args__()]
@@ -58,4 +61,4 @@ class InstagramGraphAPI(dg.ConfigurableResource):
                            app_secret=secret, timeout_s=self.timeout_s, max_attempts=self.max_attempts,
                            batch_size=self.batch_size, concurrency=self.concurrency,
                            backoff_base_s=self.backoff_base_s, max_wait_s=self.max_wait_s, sleep=sleep, clock=clock,
-                           now=now, transport=transport, rng=rng)
+                           now=now, transport=transport, rng=rng, fetch_facebook_views=self.fetch_facebook_views)

@@ -77,3 +77,29 @@ def test_a_breakdown_complaint_never_drops_the_metrics_it_lists(fresh, graph, fa
     assert session.refusals == [{"account": account.ig_user_id, "media": "m1", "scope": "FEED:IMAGE",
                                  "metrics": ["reach", "views", "profile_activity"], "message": BREAKDOWN_MESSAGE}]
     assert any("m1" in w and "reach" in w and "breakdown (action_type)" in w for w in session.warnings)
+
+
+def test_facebook_views_setting_fetches_them_where_served_and_loses_nothing_elsewhere(fresh, graph, fake_time):
+    account = fresh.accounts()[0]
+    now = fresh.now()
+    yesterday = pacific_day(now) - timedelta(days=1)
+
+    async def sync(client):
+        listed = await plans.fetch_media_list(client, account, now - timedelta(days=120), now)
+        posts = [m for m in listed.media if m.posted_at > now - timedelta(days=700)][:25]
+        return await plans.fetch_media_insights(client, account, posts, yesterday, now), client.rejected_metrics
+
+    result, rejected = run(with_client(graph, fresh, fake_time, sync, fetch_facebook_views=True))
+    assert result.ok and not {"facebook_views", "crossposted_views"} & set().union(*rejected.values())
+    shared = 0
+    for row in result.rows["instagram_media_daily"]:
+        truth = truth_of(fresh, row["media_id"])
+        if truth["pre_conversion"]:
+            continue
+        assert row["reach"] == truth["metrics"]["reach"]  # the refused opt-in request cost nothing else
+        if "facebook_views" in row:
+            shared += 1
+            assert row["facebook_views"] == truth["metrics"]["facebook_views"]
+    assert shared > 0
+    refused = {tuple(r["metrics"]) for r in result.refusals}
+    assert refused <= {("facebook_views",), ("facebook_views", "crossposted_views"), ("crossposted_views",)}
