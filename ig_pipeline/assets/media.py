@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ig_pipeline.assets.accounts import accounts_for_run
 from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
-from ig_pipeline.assets.runner import partition_rows, run_sync
+from ig_pipeline.assets.runner import report_rows_per_day, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
@@ -71,6 +71,6 @@ def instagram_media(context: dg.AssetExecutionContext, config: AccountSelection,
         fetch=lambda client, account: plans.fetch_media_list(client, account, since, until),
         after_write=after_write,
     )
-    rows = partition_rows(warehouse, TABLE, "posted_at", window.start, window.end)
-    metadata = summary.metadata([TABLE], rows) | {"accounts_skipped": len(skipped), "media_marked_deleted": deleted}
+    in_range = report_rows_per_day(context, warehouse, TABLE, "posted_day")
+    metadata = summary.metadata([TABLE]) | {"rows_in_range": in_range, "accounts_skipped": len(skipped), "media_marked_deleted": deleted}
     return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])

@@ -20,7 +20,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import dagster as dg
 from sqlalchemy import text
@@ -172,6 +172,20 @@ def partition_rows(warehouse, table: str, column: str, start, end) -> int:
     with warehouse.transaction() as conn:
         return conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} >= :start AND {column} < :end"),
                             {"start": start, "end": end}).scalar_one()
+
+
+def report_rows_per_day(context: dg.AssetExecutionContext, warehouse, table: str, day_column: str) -> int:
+    """Put each daily partition's own row count (after the write) on its materialization as
+    ``dagster/row_count`` — a range run materializes every partition with the same metadata
+    otherwise — and return the range's total."""
+    days = [date.fromisoformat(key) for key in context.partition_keys]
+    with warehouse.transaction() as conn:
+        counts = dict(conn.execute(text(f"SELECT {day_column}, count(*) FROM {table} WHERE {day_column} = ANY(:days) "
+                                        f"GROUP BY {day_column}"), {"days": days}).all())
+    for day in days:
+        context.add_asset_metadata({"dagster/row_count": dg.MetadataValue.int(counts.get(day, 0))},
+                                   partition_key=day.isoformat())
+    return sum(counts.values())
 
 
 def _mark_needs_reauth(conn: Connection, ig_user_id: str, reason: str) -> None:

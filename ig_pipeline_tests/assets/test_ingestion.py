@@ -189,16 +189,26 @@ def test_media_no_longer_listed_is_marked_deleted_not_removed(make_env):
     assert rows[ghost["media_id"]]["deleted_at"] is None
 
 
+def _partition_row_counts(result, asset: str) -> dict[str, int]:
+    return {event.partition: event.materialization.metadata["dagster/row_count"].value
+            for event in result.get_asset_materialization_events() if event.asset_key.to_user_string() == asset}
+
+
 def test_row_count_is_the_partition_after_the_write(make_env):
-    """A 7-day range of 3 accounts holds 21 rows: that is the count, first run and re-run alike;
-    inserted, updated and unchanged rows are reported apart."""
+    """Each day of a 7-day range of 3 accounts holds 3 rows: that is each partition's count, first
+    run and re-run alike; the range holds 21; inserted, updated and unchanged rows are reported apart."""
     env = make_env(accounts=3, media=10)
     today = pacific_day(env.now())
-    tags = range_tags((today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat())
-    first = _meta(env.run("instagram_account_daily_job", tags=tags), "instagram_account_daily")
-    assert (first["dagster/row_count"], first["rows_inserted_instagram_account_daily"]) == (21, 21)
-    again = _meta(env.run("instagram_account_daily_job", tags=tags), "instagram_account_daily")
-    assert again["dagster/row_count"] == 21 and again["rows_inserted_instagram_account_daily"] == 0
+    days = [(today - timedelta(days=i)).isoformat() for i in range(7, 0, -1)]
+    tags = range_tags(days[0], days[-1])
+    result = env.run("instagram_account_daily_job", tags=tags)
+    first = _meta(result, "instagram_account_daily")
+    assert _partition_row_counts(result, "instagram_account_daily") == dict.fromkeys(days, 3)
+    assert (first["rows_in_range"], first["rows_inserted_instagram_account_daily"]) == (21, 21)
+    result = env.run("instagram_account_daily_job", tags=tags)
+    again = _meta(result, "instagram_account_daily")
+    assert _partition_row_counts(result, "instagram_account_daily") == dict.fromkeys(days, 3)
+    assert again["rows_in_range"] == 21 and again["rows_inserted_instagram_account_daily"] == 0
     assert again["rows_updated_instagram_account_daily"] + again["rows_unchanged_instagram_account_daily"] == 21
 
 
