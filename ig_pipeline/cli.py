@@ -29,8 +29,9 @@ class UserError(RuntimeError):
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from ig_pipeline.warehouse.database import WarehouseUnavailable
     from ig_pipeline.warehouse.migrate import SchemaTooNew
+    from ig_pipeline.warehouse.partitions import LockBusy
 
-    return (ConfigError, UserError, WarehouseUnavailable, SchemaTooNew, OSError)
+    return (ConfigError, UserError, WarehouseUnavailable, SchemaTooNew, LockBusy, OSError)
 
 
 def build_parser() -> argparse.ArgumentParser:

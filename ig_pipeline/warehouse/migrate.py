@@ -1,16 +1,27 @@
-"""Apply warehouse migrations (Alembic) idempotently, refusing a schema newer than this code."""
+"""Apply warehouse migrations (Alembic) idempotently, refusing a schema newer than this code.
+
+Migrating locks tables (DDL, and the readers' policies re-applied every time take ACCESS EXCLUSIVE).
+The whole migration waits at most LOCK_TIMEOUT for any lock and is retried LOCK_ATTEMPTS times from
+the start (it is one transaction, so a failed try changed nothing); then LockBusy names the open
+transactions in the way. Without this, a reader's idle transaction stalled migrate and, queued behind
+migrate's lock request, the pipeline's own reads.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from ig_pipeline.warehouse import dictionary, roles
+from ig_pipeline.warehouse.partitions import LOCK_ATTEMPTS, LOCK_TIMEOUT, is_lock_timeout, lock_busy
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -35,8 +46,9 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def migrate(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade to head. Returns (revision before, revision after); equal when nothing was to do."""
+def migrate(engine: Engine, lock_timeout: str = LOCK_TIMEOUT, attempts: int = LOCK_ATTEMPTS) -> tuple[str | None, str]:
+    """Upgrade to head. Returns (revision before, revision after); equal when nothing was to do.
+    LockBusy when the tables stay locked by other sessions through every attempt."""
     scripts = ScriptDirectory.from_config(_config())
     before = current_revision(engine)
     if before is not None and not _known(scripts, before):
@@ -46,7 +58,23 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
             "Nothing was changed; upgrade ig_pipeline."
         )
     head = scripts.get_current_head()
+    attempt = 1
+    while True:
+        try:
+            _upgrade(engine, before, head, lock_timeout)
+            return before, head
+        except OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            if attempt >= attempts:
+                raise lock_busy(engine, "ig-pipeline migrate", attempts, lock_timeout) from None
+            time.sleep(attempt)
+            attempt += 1
+
+
+def _upgrade(engine: Engine, before: str | None, head: str, lock_timeout: str) -> None:
     with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
         if before != head:
             command.upgrade(_config(conn), "head")
         # Idempotent, so on every migrate: the dictionary's current text as comments, and the readers'
@@ -54,7 +82,6 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
         dictionary.apply_comments(conn)
         if roles.roles_exist(conn):
             roles.apply_grants(conn)
-    return before, head
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:

@@ -4,20 +4,76 @@ Partitions are named ``<table>_pYYYY_MM`` and cover [first of month, first of ne
 Loads call ``ensure_partitions`` for the months their rows fall in, so a row never lacks a home;
 ``maintain`` (run by ``ig-pipeline migrate`` and the daily upkeep job) creates the next months
 and drops those older than the retention setting.
+
+Creating or dropping a partition locks the parent table. Each such statement waits at most
+LOCK_TIMEOUT for that lock and is retried LOCK_ATTEMPTS times, then LockBusy names the sessions in
+the way: a reader's forgotten open transaction must not make the pipeline queue behind it forever
+(a waiting ACCESS EXCLUSIVE request blocks every later reader of the table too).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from ig_pipeline.warehouse.schema import INTRADAY_TABLES
 
 _PARTITION = re.compile(r"_p(\d{4})_(\d{2})$")
+LOCK_TIMEOUT = "5s"
+LOCK_ATTEMPTS = 4
+_LOCK_NOT_AVAILABLE = "55P03"
+_BLOCKERS = text("""
+SELECT pid, usename, state, date_trunc('second', now() - xact_start) AS open_for
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+ORDER BY xact_start LIMIT 5
+""")
+
+
+class LockBusy(RuntimeError):
+    """A table lock could not be had within the retries; the message names the sessions holding transactions."""
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
+def lock_busy(engine: Engine, what: str, attempts: int, timeout: str) -> LockBusy:
+    """LockBusy for ``what``, listing the oldest open transactions (read on a fresh connection)."""
+    try:
+        with engine.connect() as conn:
+            sessions = [f"pid {r.pid} ({r.usename}, {r.state}, transaction open {r.open_for})"
+                        for r in conn.execute(_BLOCKERS)]
+    except OperationalError:
+        sessions = []
+    return LockBusy(f"{what}: a table lock was not granted within {attempts} tries of {timeout}; open "
+                    f"transactions: {'; '.join(sessions) or 'none now'}. Nothing was changed. End or wait for "
+                    "them (SELECT pg_terminate_backend(pid) ends one) and run again.")
+
+
+def with_lock_timeout(conn: Connection, statement: Callable[[], object], what: str) -> None:
+    """Run ``statement`` in a savepoint with LOCK_TIMEOUT, retrying on a lock timeout; LockBusy after."""
+    timeout, attempts = LOCK_TIMEOUT, LOCK_ATTEMPTS
+    previous = conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+    for attempt in range(1, attempts + 1):
+        try:
+            with conn.begin_nested():
+                conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": timeout})
+                statement()
+            break
+        except OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            if attempt == attempts:
+                raise lock_busy(conn.engine, what, attempts, timeout) from None
+            time.sleep(attempt)
+    conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
 
 
 def month_start(value: date | datetime) -> date:
@@ -59,10 +115,11 @@ def ensure_partitions(conn: Connection, table: str, months: Iterable[date]) -> l
         name = partition_name(table, month)
         # IF NOT EXISTS + the advisory lock keep concurrent loaders from racing on the same month.
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
-        conn.execute(text(
+        create = text(
             f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{table}" '
             f"FOR VALUES FROM ('{month.isoformat()}T00:00:00+00') TO ('{add_months(month, 1).isoformat()}T00:00:00+00')"
-        ))
+        )
+        with_lock_timeout(conn, lambda statement=create: conn.execute(statement), f"creating partition {name}")
         created.append(name)
     return created
 
@@ -73,7 +130,8 @@ def drop_expired(conn: Connection, table: str, keep_months: int, today: date) ->
     dropped = []
     for month, name in sorted(existing_partitions(conn, table).items()):
         if month < oldest_kept:
-            conn.execute(text(f'DROP TABLE "{name}"'))
+            drop = text(f'DROP TABLE "{name}"')
+            with_lock_timeout(conn, lambda statement=drop: conn.execute(statement), f"dropping partition {name}")
             dropped.append(name)
     return dropped
 

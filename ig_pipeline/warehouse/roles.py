@@ -8,6 +8,9 @@ Two group roles, both read-only:
   tenant cannot widen what it sees by setting a session variable.
 
 Migrations enable RLS with no policy (deny by default); this module adds the grants and policies.
+Every reader role (the groups and each member: a role's settings apply to the role that logs in, they
+are not inherited) gets READER_TIMEOUTS, so a forgotten open transaction or a runaway query of a
+tenant member cannot hold locks that stall ``ig-pipeline migrate`` and the pipeline behind it.
 It is idempotent and re-run by ``ig-pipeline migrate`` when the roles exist, so tables added by a
 later migration are covered. Roles are cluster-wide and need CREATEROLE, which is why they are not
 created by a migration.
@@ -19,6 +22,7 @@ import re
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ProgrammingError
 
 from ig_pipeline.warehouse import schema
 
@@ -30,6 +34,12 @@ VIEWS = (
 )
 SECRET_COLUMNS = {"instagram_connection": {"token_encrypted"}}
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+READER_TIMEOUTS = {"idle_in_transaction_session_timeout": "1min", "statement_timeout": "5min"}
+_READERS = text("""
+SELECT DISTINCT r.rolname FROM pg_roles r
+LEFT JOIN pg_auth_members m ON m.member = r.oid LEFT JOIN pg_roles g ON g.oid = m.roleid
+WHERE r.rolname IN (:a, :t) OR g.rolname IN (:a, :t) ORDER BY 1
+""")
 _TENANT_POLICY = (f"owner_id IN (SELECT m.owner_id FROM {schema.ig_tenant_member.name} m "
                   "WHERE m.member_role = current_user)")
 
@@ -71,6 +81,22 @@ def apply_grants(conn: Connection) -> None:
     conn.execute(text(f'GRANT SELECT ON {schema.instagram_alert_log.name} TO "{ANALYST}"'))
     for view in VIEWS:
         conn.execute(text(f"GRANT SELECT ON {view} TO {readers}"))
+    apply_timeouts(conn)
+
+
+def apply_timeouts(conn: Connection) -> list[str]:
+    """READER_TIMEOUTS on the reader groups and every member role; returns the roles set. A role this
+    user may not alter (no CREATEROLE/ADMIN on it) is skipped: ``ig-pipeline roles`` as its owner sets it."""
+    done = []
+    for role in conn.execute(_READERS, {"a": ANALYST, "t": TENANT_READER}).scalars():
+        try:
+            with conn.begin_nested():
+                for name, value in READER_TIMEOUTS.items():
+                    conn.execute(text(f'ALTER ROLE "{role}" SET {name} = {_literal(conn, value)}'))
+            done.append(role)
+        except ProgrammingError:  # insufficient privilege
+            continue
+    return done
 
 
 def add_member(conn: Connection, role: str, *, tenant: str | None = None, password: str | None = None) -> str:
@@ -92,6 +118,7 @@ def add_member(conn: Connection, role: str, *, tenant: str | None = None, passwo
     if tenant:
         conn.execute(text(f"INSERT INTO {schema.ig_tenant_member.name} (member_role, owner_id) "
                           "VALUES (:r, :o) ON CONFLICT DO NOTHING"), {"r": role, "o": tenant})
+    apply_timeouts(conn)
     scope = f"rows of tenant {tenant}" if tenant else "every row"
     return f"role {role} ({'created' if created else 'existing'}) reads {scope}"
 
