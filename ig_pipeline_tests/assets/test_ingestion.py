@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ig_pipeline.automation.jobs import range_tags
 from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
+from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import intraday_key, pacific_day
 from ig_pipeline_tests.assets.truth import mismatches
 
@@ -268,3 +269,14 @@ def test_older_posts_refreshed_weekly_keep_their_like_and_comment_counts(make_en
                        "JOIN instagram_media m USING (media_id) WHERE d.day = :d AND m.posted_at < :young",
                   d=yesterday, young=env.now() - timedelta(days=30))
     assert older and all(r["like_count"] is not None and r["comments_count"] is not None for r in older)
+
+
+def test_a_pinned_version_near_its_end_of_availability_is_warned_about_in_the_run(make_env):
+    env = make_env(accounts=1, media=5)
+    day = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
+    graph = InstagramGraphAPI(base_url=env.url, instagram_base_url=env.url, version="v21.0", app_secret=None)
+    job = env.defs(graph=graph).resolve_job_def("instagram_account_daily_job")
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=day)
+    warnings = _meta(result, "instagram_account_daily")["warnings"]
+    assert "v21.0 stops being available on 2027-01-21" in warnings
