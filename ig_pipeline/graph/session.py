@@ -41,7 +41,6 @@ class InsightJob:
     scope: str
     metrics: list[str]
     build: Callable[[list[str]], Call]
-    split: bool = False  # one call per metric
     media_id: str | None = None  # the media the insights are about (None: the account)
 
 
@@ -142,7 +141,7 @@ class AccountSession:
             left = [m for m in job.metrics if m not in named]
             return [replace(job, metrics=left)] if left else []
         if len(job.metrics) > 1:
-            return [replace(job, metrics=[m], split=True) for m in job.metrics]
+            return [replace(job, metrics=[m]) for m in job.metrics]
         self.client.rejected_metrics.setdefault(job.scope, set()).update(job.metrics)
         self.refused(job, job.metrics, error, dropped=True)
         return []
