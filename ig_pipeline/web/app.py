@@ -35,6 +35,7 @@ from ig_pipeline.web.limits import BodyTooLarge, same_secret, signed_webhook_bod
 from ig_pipeline.web.links import LinkRejected, verify_link
 from ig_pipeline.web.security import SecurityHeaders
 from ig_pipeline.web.state import COOKIE, STATE_TTL_S, StateRejected, StateStore
+from ig_pipeline.web.style import STYLE_TAG
 from ig_pipeline.web.tenancy import links_revoked_before, store_connections
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,19 @@ NO_BUSINESS_ACCOUNT = ("No Instagram Business Account found. Ensure the Instagra
                        "you selected that Page when connecting.")
 
 
+HOME_INTRO = ("This service reads the insights of Instagram Business and Creator accounts (reach, views, "
+              "followers, posts and stories) for the analytics of the team that sent you here.")
+HOME_HOW = ("To connect an account, open the personal connect link you received from that team; it signs you "
+            "in with Facebook or Instagram and asks for read-only permissions. You can disconnect at any time.")
+
+
 def page(status: int, title: str, *paragraphs: str, items: list[str] = ()) -> HTMLResponse:
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     if items:
         body += "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
     return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>", status_code=status)
+                        f"<meta name='viewport' content='width=device-width'>{STYLE_TAG}</head>"
+                        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>", status_code=status)
 
 
 def dialog_url(settings: Settings) -> str:
@@ -113,6 +121,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
+
+    async def home(request: Request) -> Response:
+        return page(200, "Connect your Instagram account", HOME_INTRO, HOME_HOW)
 
     async def connect(request: Request) -> Response:
         try:
@@ -213,7 +224,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         log.info("owner connected %d Instagram account(s); %d owned by another owner refused",
                  len(stored), len(refused))
         notes += [f"@{r['username'] or r['ig_user_id']} was not connected: {CONNECTED_ELSEWHERE}" for r in refused]
-        return [f"@{r['username'] or r['ig_user_id']} (Page {r['page_name']})" for r in stored], notes
+        return [f"@{r['username'] or r['ig_user_id']} (Facebook Page: {r['page_name']})" for r in stored], notes
 
     async def _connect_instagram(code: str, owner: str) -> tuple[list[str], list[str]]:
         """Instagram Login: code → short-lived → long-lived (60 days, refreshable) token → the account."""
@@ -289,6 +300,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     confirm, disconnect = disconnect_pages.handlers(settings, engine, owner_of, page)
     # No trailing-slash redirect: Starlette builds its Location from the Host header.
     app = Starlette(routes=[
+        Route("/", home),
         Route("/healthz", healthz),
         Route("/instagram/connect", connect),
         Route("/instagram/callback", callback),

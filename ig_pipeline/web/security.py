@@ -13,8 +13,11 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ig_pipeline.web.style import CSP_STYLE_SOURCE
+
 HEADERS = {
-    b"content-security-policy": b"default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    b"content-security-policy": b"default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                b"style-src " + CSP_STYLE_SOURCE.encode(),
     b"x-frame-options": b"DENY",
     b"x-content-type-options": b"nosniff",
     b"referrer-policy": b"no-referrer",
