@@ -129,6 +129,7 @@ COLUMNS = {
     },
 }
 
+USERNAME_IN_VIEW = "Instagram username, from the account's connection (as of its last connect)."
 VIEWS = {
     "ig_account_overview": ("one row per connection: latest numbers", {
         "username": "Instagram username.", "name": "Display name.", "account_type": "BUSINESS or MEDIA_CREATOR.",
@@ -144,6 +145,7 @@ VIEWS = {
         "last_daily_sync_at": "Last successful account_daily sync.",
     }),
     "ig_follower_growth": ("account × Pacific day", {
+        "username": USERNAME_IN_VIEW,
         "followers_count": "Followers at the end of the day: the day's last 30-minute snapshot, else the "
                            "daily sync's snapshot; NULL when none was taken that day.",
         "new_followers": "New followers that day (API `follower_count`).",
@@ -152,6 +154,7 @@ VIEWS = {
         "net_change": "followers_count − the previous day's, when both days have a count.",
     }),
     "ig_daily_engagement": ("account × Pacific day", {
+        "username": USERNAME_IN_VIEW,
         "reach": "Unique accounts reached; never sum over days.", "views": "Views.",
         "accounts_engaged": "Unique accounts that interacted; never sum over days.",
         "total_interactions": "Likes, comments, saves, shares, replies.", "likes": "Likes.",
@@ -160,6 +163,7 @@ VIEWS = {
         "engagement_rate": "total_interactions / reach for the day (ratio, 0–∞; NULL when reach is 0).",
     }),
     "ig_post_performance": ("one row per feed post or reel (stories: ig_story_performance)", {
+        "username": USERNAME_IN_VIEW,
         "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.", "posted_at": "Publication instant.",
         "posted_day": "Pacific day of publication.", "posted_month": "First day of that month.",
         "permalink": "Public URL.", "caption": "Caption.", "deleted": "No longer listed by the API.",
