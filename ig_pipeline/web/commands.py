@@ -17,6 +17,8 @@ def add_commands(subparsers) -> None:
                      help="Facebook Login (accounts linked to a Page, default) or Instagram Login")
     cmd.add_argument("--revoke", action="store_true",
                      help="instead of printing a link, refuse every link of --owner issued until now")
+    cmd.add_argument("--disconnect", metavar="IG_USER_ID",
+                     help="print the owner's link to the confirmation page that disconnects this account")
     cmd.set_defaults(func=_link)
     cmd = subparsers.add_parser("connections", help="operator actions on connected accounts")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -50,6 +52,11 @@ def _link(args) -> int:
             cutoff = revoke_links(conn, args.owner.strip())
         print(f"connect links of {args.owner.strip()} signed until {cutoff:%Y-%m-%d %H:%M:%S %Z} are refused; "
               "issue a new one with `ig-pipeline connect-link --owner …` (a second later)")
+        return 0
+    if args.disconnect:
+        from ig_pipeline.web.links import make_disconnect_link
+
+        print(make_disconnect_link(args.owner.strip(), args.disconnect, load_settings(), args.ttl))
         return 0
     link = make_connect_link(args.owner.strip(), load_settings(), args.ttl)
     print(link + ("&login=instagram" if args.login == "instagram" else ""))

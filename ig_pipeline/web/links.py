@@ -33,6 +33,12 @@ def make_connect_link(owner_id: str, settings: Settings, ttl_s: int = DEFAULT_TT
     return f"{settings.oauth_public_url}/instagram/connect?{urlencode({'link': token})}"
 
 
+def make_disconnect_link(owner_id: str, ig_user_id: str, settings: Settings, ttl_s: int = DEFAULT_TTL_S) -> str:
+    """The confirmation page for disconnecting one account, opened with a connect link of its owner."""
+    token = _serializer(settings, "connect-link").dumps({"owner": owner_id, "ttl": ttl_s})
+    return f"{settings.oauth_public_url}/instagram/disconnect?{urlencode({'link': token, 'ig_user_id': ig_user_id})}"
+
+
 def verify_link(token: str, settings: Settings,
                 revoked_before: Callable[[str], datetime | None] | None = None) -> str:
     """The owner id of a valid link. ``revoked_before(owner)`` gives the owner's revocation cut-off:

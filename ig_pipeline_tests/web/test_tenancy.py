@@ -126,6 +126,18 @@ def test_a_webhook_payload_cannot_move_a_story_to_another_account(oauth):
     assert oauth.rows("SELECT reach FROM instagram_story_insights") == [{"reach": 18}]
 
 
+def test_the_operator_prints_a_disconnect_link_for_the_owner(oauth, capsys):
+    oauth.connect(oauth.user("linked"), owner="tenant-a")
+    account = oauth.rows(CONNECTIONS)[0]["ig_user_id"]
+    assert main(["connect-link", "--owner", "tenant-a", "--disconnect", account]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith(f"{oauth.url}/instagram/disconnect?link=")
+    page = httpx.get(link)
+    assert page.status_code == 200 and "name='confirm'" in page.text
+    assert main(["connect-link", "--owner", "tenant-b", "--disconnect", account]) == 0
+    assert httpx.get(capsys.readouterr().out.strip()).status_code == 404  # not tenant B's account
+
+
 def test_an_operator_revokes_an_owners_connect_links(oauth, capsys):
     old = oauth.link("tenant-a")
     other_owner = oauth.link("tenant-b")
