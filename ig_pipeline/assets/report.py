@@ -74,8 +74,11 @@ def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, wa
     with warehouse.transaction() as conn:  # read everything first: no transaction held open while drawing
         accounts = conn.execute(_ACCOUNTS).all()
         data = {a.ig_user_id: load_account(conn, a.ig_user_id, since) for a in accounts}
-    sections = []
-    for index, account in enumerate(accounts):
+    # Largest accounts first: the overview table and one metadata entry per account (its own
+    # [Show Markdown] in the UI), so a chart is found by name instead of in one page of 75 images.
+    accounts = sorted(accounts, key=lambda a: (-(_latest_followers(data[a.ig_user_id]) or -1), a.ig_user_id))
+    overview, charts_by_account = [], {}
+    for account in accounts:
         if not _SAFE_ID.fullmatch(account.ig_user_id):  # it names a directory: never a path like "../x"
             context.log.warning(f"report: skipped an account whose id is not a plain name: {account.ig_user_id!r}")
             continue
@@ -84,13 +87,24 @@ def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, wa
         folder.mkdir(parents=True, exist_ok=True)
         for name, png in images.items():
             (folder / f"{name}.png").write_bytes(png)
-        if index < MAX_EMBEDDED:
-            embedded = " ".join(f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
-                                for name, png in images.items())
-            sections.append(f"### {account.username or account.ig_user_id}\n\n{embedded}")
+        label = f"@{account.username}" if account.username else account.ig_user_id
+        followers = _latest_followers(data[account.ig_user_id])
+        overview.append(f"| {label} | {account.ig_user_id} | {'' if followers is None else f'{followers:,}'} | "
+                        f"`{folder}` |")
+        if len(charts_by_account) < MAX_EMBEDDED:
+            charts_by_account[f"charts {label}"] = dg.MetadataValue.md(" ".join(
+                f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})" for name, png in images.items()))
     context.log.info(f"report: {len(accounts)} account(s) rendered under {root}")
-    more = f"\n\n…and {len(accounts) - MAX_EMBEDDED} more accounts in {root}" if len(accounts) > MAX_EMBEDDED else ""
+    more = (f"\n\nCharts of the first {MAX_EMBEDDED} accounts are embedded below; every account's are in its "
+            "folder.") if len(accounts) > MAX_EMBEDDED else ""
+    table = "| account | id | followers | charts |\n|---|---|---|---|\n" + "\n".join(overview) + more
     return dg.MaterializeResult(metadata={
         "accounts": len(accounts), "since": since.isoformat(), "report_dir": dg.MetadataValue.path(str(root)),
-        "charts": dg.MetadataValue.md("\n\n".join(sections) + more if sections else "No active accounts."),
+        "overview": dg.MetadataValue.md(table if overview else "No active accounts."),
+        **charts_by_account,
     })
+
+
+def _latest_followers(rows: dict[str, list]) -> int | None:
+    counts = [r.followers_count for r in rows["growth"] if r.followers_count is not None]
+    return counts[-1] if counts else None

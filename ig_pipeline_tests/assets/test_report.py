@@ -37,8 +37,12 @@ def test_report_writes_valid_pngs_for_every_account_and_embeds_them(make_env, tm
     result = env.run("instagram_report_job")
     meta = next(e.materialization for e in result.all_events if e.is_step_materialization).metadata
     assert meta["accounts"].value == 4
-    markdown = meta["charts"].value
-    assert markdown.count("data:image/png;base64,") == 4 * 3
+    per_account = {key: value.value for key, value in meta.items() if key.startswith("charts ")}
+    assert len(per_account) == 4 and all(md.count("data:image/png;base64,") == 3 for md in per_account.values())
+    markdown = "".join(per_account.values())
+    overview = meta["overview"].value.splitlines()[2:]  # one row per account, the largest first
+    assert [row.split(" | ")[1] for row in overview][-1] == "999"  # no data yet: last
+    assert all(account in meta["overview"].value for account in env.accounts)
     assert len(markdown) < 4 * 3 * 60_000  # small embedded copies (figsize 6x3 at 80 dpi), not full-size images
 
     reports = tmp_path / "reports"
