@@ -64,8 +64,8 @@ def handlers(settings: Settings, engine: Callable, owner_of: Callable, page: Cal
             body = await read_capped(request, FORM_MAX_BYTES)
         except BodyTooLarge:
             return page(413, "Cannot disconnect", "The form is too large.")
-        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
         try:
+            form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)  # ValueError beyond 10
             claim = signer.loads((form.get("confirm") or [""])[0], max_age=CONFIRM_TTL_S)
             owner, ig_user_id = str(claim["owner"]), str(claim["id"])
         except SignatureExpired:

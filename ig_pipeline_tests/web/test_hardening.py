@@ -81,3 +81,9 @@ def test_cross_site_disconnect_posts_are_refused(oauth):
     for headers in ({"Origin": "null"}, {"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
         response = httpx.post(f"{oauth.url}/instagram/disconnect", data={"confirm": "x"}, headers=headers)
         assert response.status_code == 403, headers
+
+
+def test_a_disconnect_form_with_many_fields_is_400(oauth):
+    response = httpx.post(f"{oauth.url}/instagram/disconnect", content="&".join(f"f{i}=1" for i in range(50)),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400
