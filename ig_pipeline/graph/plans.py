@@ -187,8 +187,9 @@ async def fetch_recent(client: GraphClient, account: AccountRef, since: datetime
 
 async def fetch_intraday(client: GraphClient, account: AccountRef, captured_at: datetime,
                          recent_n: int = 10) -> FetchResult:
-    """The 30-minute snapshot in two round trips: (1) one batch with the count snapshot, the latest
-    ``recent_n`` posts and the live stories; (2) one batch of per-media insights."""
+    """The 30-minute snapshot: (1) one batch with the count snapshot, the latest ``recent_n`` posts
+    and the live stories; (2) per-media insights by request group, 50 to a batch (one batch up to
+    ~10 live stories: a post takes 2 items, a story 3)."""
     session = AccountSession(client, account)
     uid = account.ig_user_id
     node, posts, stories = await session.batch([
