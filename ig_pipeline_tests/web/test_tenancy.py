@@ -113,6 +113,11 @@ def test_transfer_moves_the_account_and_all_its_rows_in_one_recorded_step(oauth,
     assert len(oauth.rows("SELECT * FROM ig_connection_transfer")) == 1
     assert main(["connections", "transfer", "--account", "nope", "--to", "tenant-b"]) == 2
     assert "no connected account 'nope'" in capsys.readouterr().err
+    # The new owner reconnects through the same Facebook user: its account is refreshed, the others stay A's.
+    again = oauth.connect(fb_user, owner="tenant-b")
+    assert again.status_code == 200 and "Instagram connected" in again.text
+    assert again.text.count("was not connected") == len(kept)
+    assert {r["ig_user_id"]: r["owner_id"] for r in oauth.rows(CONNECTIONS)} == owners
 
 
 def test_a_webhook_payload_cannot_move_a_story_to_another_account(oauth):
