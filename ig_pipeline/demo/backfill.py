@@ -8,21 +8,47 @@ daily sync evaluates the real daily schedule and executes the runs it asks for.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import httpx
 from sqlalchemy import text
 
 from ig_pipeline.automation.jobs import range_tags
+from ig_pipeline.demo.processes import RUN_THREAD
 from ig_pipeline.partitions import intraday_key, pacific_day
 
 Say = Callable[[str], None]
+T = TypeVar("T")
 # Dagster's console logger stays silent on the terminal: the event log is in the UI and in the file.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _off_the_main_thread(execute: Callable[[], T]) -> T:
+    """Run a Dagster execution in a worker thread. On the main thread Dagster swaps Ctrl-C for a flag
+    that the in-process executor never reads (a Ctrl-C during the demo's runs was lost); off it,
+    Dagster leaves the signal handlers alone and Ctrl-C raises KeyboardInterrupt here at once."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = execute()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name=RUN_THREAD, daemon=True)  # daemon: Ctrl-C need not wait
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def _defs() -> dg.Definitions:
@@ -35,9 +61,17 @@ def _execute(job_name: str, label: str, say: Say, *, tags=None, partition_key=No
     """Run a job in this process; one terminal line with what it wrote; True when it succeeded."""
     started = time.monotonic()
     job = _defs().resolve_job_def(job_name)
+    run_id = str(uuid.uuid4())  # known before the run starts: a Ctrl-C can mark it canceled
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, tags=tags or {}, partition_key=partition_key,
-                                        run_config=QUIET, raise_on_error=False)
+        try:
+            result = _off_the_main_thread(lambda: job.execute_in_process(
+                instance=instance, tags=tags or {}, partition_key=partition_key, run_config=QUIET,
+                raise_on_error=False, run_id=run_id))
+        except KeyboardInterrupt:
+            run = instance.get_run_by_id(run_id)
+            if run is not None and not run.is_finished:
+                instance.report_run_canceled(run, message="the demo was stopped (Ctrl-C) during this run")
+            raise
         _append_event_log(instance, result.run_id)
     facts = {}  # a range run reports once per partition with the same figures: one line per asset
     for event in result.get_asset_materialization_events():

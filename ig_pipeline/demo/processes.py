@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+RUN_THREAD = "demo-run"  # the thread a demo run executes in (demo/backfill.py)
+
 
 class PortInUse(RuntimeError):
     pass
@@ -57,18 +59,24 @@ class Supervisor:
             time.sleep(0.3)
         raise RuntimeError(f"{name} did not answer at {url} within {timeout_s:.0f}s; see {self.log_dir / name}.log")
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 20) -> None:
+        """SIGTERM every child's process group at once; whatever still runs after ``grace_s`` in all
+        (not per child: a busy daemon and webserver must not add up) gets SIGKILL."""
         for _name, process in reversed(self.children):
             if process.poll() is None:
                 try:
                     os.killpg(process.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     continue
+        deadline = time.monotonic() + grace_s
         for _name, process in reversed(self.children):
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
                 process.wait(timeout=5)
         self.children.clear()
 

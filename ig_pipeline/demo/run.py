@@ -13,6 +13,8 @@ import logging
 import os
 import shutil
 import signal
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ import httpx
 from ig_pipeline.config import load_settings
 from ig_pipeline.demo.connect import connect_through_dialog
 from ig_pipeline.demo.envfile import source_line, write_env_file
-from ig_pipeline.demo.processes import Supervisor, bin_argv, cli_argv, ensure_port_free
+from ig_pipeline.demo.processes import RUN_THREAD, Supervisor, bin_argv, cli_argv, ensure_port_free
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = ("instagram_connection", "instagram_account_daily", "instagram_media", "instagram_media_daily",
@@ -91,13 +93,21 @@ def run_demo(args) -> int:
         return _run(args, env, supervisor, data_dir, started)
     except KeyboardInterrupt:
         say("stopping…")
+        for handler in logging.getLogger().handlers:  # a run cut short complains; that goes to the log file only
+            if not isinstance(handler, logging.FileHandler):
+                handler.setLevel(logging.CRITICAL)
         return 0
     finally:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+            signal.signal(stop_signal, signal.SIG_IGN)
         supervisor.stop()
         from ig_pipeline.warehouse import embedded
 
         if not os.environ.get("IG_DATABASE_URL") and embedded.stop(data_dir):
             say("embedded Postgres stopped")
+        if any(thread.name == RUN_THREAD and thread.is_alive() for thread in threading.enumerate()):
+            sys.stdout.flush()  # a run interrupted by Ctrl-C cannot be stopped from outside its thread:
+            os._exit(0)  # end the process with it instead of letting it retry a stopped database
 
 
 def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> int:
