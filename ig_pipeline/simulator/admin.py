@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ig_pipeline.simulator import truth
+from ig_pipeline.simulator.graph import DEFAULT_VERSION
 from ig_pipeline.simulator.tokens import IG_SHORT_S
-from ig_pipeline.simulator.world import ACCOUNT_DAILY, DAY, iso, pacific_ordinal
+from ig_pipeline.simulator.world import ACCOUNT_DAILY, DAY, day_start, iso, pacific_ordinal
 
 
 def _bad(message: str, status: int = 400) -> JSONResponse:
@@ -44,6 +46,7 @@ def routes(sim, graph) -> list[Route]:
     from ig_pipeline.simulator.app import FAULT_KINDS, _epoch_param
 
     world = sim.world
+    delivered: dict[str, dict] = {}  # story media id -> what the story_insights webhook carried (truth)
 
     async def clock(request: Request):
         if request.method == "POST":
@@ -114,6 +117,11 @@ def routes(sim, graph) -> list[Route]:
                                   account_type=body.get("account_type"))
         except (TypeError, ValueError):
             return _bad("bad account spec")
+        if body.get("converted_days_ago") is not None:  # posts older than this are pre-conversion
+            try:
+                a.converted = day_start(pacific_ordinal(sim.now()) - int(body["converted_days_ago"])) + 12 * 3600
+            except (TypeError, ValueError):
+                return _bad("converted_days_ago must be an integer")
         token, _ = sim.mint_user(a.fb_user_id)
         return JSONResponse({"ig_user_id": a.id, "fb_user_id": a.fb_user_id, "page_id": a.page_id,
                              "access_token": token})
@@ -157,6 +165,10 @@ def routes(sim, graph) -> list[Route]:
         sim.revoked[str(subject)] = sim.now()
         return JSONResponse({"ok": True})
 
+    def _version(request: Request) -> int:
+        value = request.query_params.get("version", "")
+        return int(value.lstrip("v").split(".")[0]) if value.lstrip("v").split(".")[0].isdigit() else DEFAULT_VERSION
+
     def _day(value: str | None, default: int) -> int:
         return default if not value else date.fromisoformat(value).toordinal()
 
@@ -174,6 +186,10 @@ def routes(sim, graph) -> list[Route]:
         if last - first > 3660:
             return _bad("range too long")
         as_served = request.query_params.get("as_served") in ("1", "true")
+        try:
+            now = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else now
+        except ValueError:
+            return _bad("bad at")
         days = []
         for d in range(first, last + 1):
             served = world.day_served(a, d, now) if as_served else world.day_settled(a, d)
@@ -189,9 +205,9 @@ def routes(sim, graph) -> list[Route]:
             at = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
         except ValueError:
             return _bad("bad at")
-        return JSONResponse({"id": a.id, "username": a.username, "name": a.name, "account_type": a.account_type,
-                             "followers_count": world.followers_now(a, at), "follows_count": a.follows_count,
-                             "media_count": world.media_count(a, at), "at": iso(at)})
+        node = truth.account_node(sim, graph, a, at, _version(request))
+        return JSONResponse(node | {"fb_user_id": a.fb_user_id, "page_id": a.page_id,
+                                    "page_name": world.pages[a.page_id].name, "at": iso(at)})
 
     async def truth_media(request: Request):
         try:
@@ -205,7 +221,54 @@ def routes(sim, graph) -> list[Route]:
         return JSONResponse({"media_id": m.id, "media_type": m.media_type, "media_product_type": m.product,
                              "posted_at": iso(m.ts), "metrics": vals, "like_count": vals.get("likes"),
                              "comments_count": vals.get("comments"),
-                             "pre_conversion": m.ts < m.account.converted})
+                             "pre_conversion": m.ts < m.account.converted}
+                            | truth.media_truth(sim, m.id, at, _version(request)))
+
+    async def truth_media_bulk(request: Request):
+        """POST {"items": [{"media_id", "at"}], "version"?}: media_truth of each (None when unknown then)."""
+        body = await _json(request)
+        items = body.get("items")
+        if not isinstance(items, list) or len(items) > 20000:
+            return _bad("give items: a list of {media_id, at} (at most 20000)")
+        version = int(body.get("version") or DEFAULT_VERSION)
+        out = []
+        for item in items:
+            try:
+                at = _epoch_param(item["at"]) if item.get("at") is not None else sim.now()
+                out.append(truth.media_truth(sim, str(item["media_id"]), at, version))
+            except (KeyError, TypeError, ValueError):
+                return _bad("each item needs media_id and an optional at")
+        return JSONResponse({"media": out})
+
+    def _account_at(request: Request):
+        a = world.by_id.get(request.path_params["ig"])
+        at = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
+        return a, at
+
+    def _account_view(compute):
+        async def handler(request: Request):
+            try:
+                a, at = _account_at(request)
+            except ValueError:
+                return _bad("bad at")
+            if a is None:
+                return _bad("unknown account", 404)
+            try:
+                return JSONResponse({"ig_user_id": a.id, "at": iso(at), "data": compute(request, a, at)})
+            except ValueError:
+                return _bad("bad since/until (epoch seconds or ISO instants)")
+        return handler
+
+    def _listed(request, a, at):
+        since = _epoch_param(request.query_params.get("since", 0))
+        until = _epoch_param(request.query_params["until"]) if request.query_params.get("until") else at + 1
+        return truth.media_ids(sim, a, since, until, at)
+
+    async def truth_webhooks(request: Request):
+        return JSONResponse({"deliveries": list(delivered.values())})
+
+    async def truth_refusals(request: Request):
+        return JSONResponse({"refusals": truth.REFUSALS})
 
     async def deliver(request: Request):
         body = await _json(request)
@@ -237,6 +300,8 @@ def routes(sim, graph) -> list[Route]:
                     except httpx.HTTPError as exc:
                         return JSONResponse({"sent": sent, "error": str(exc)}, status_code=502)
                     sim.delivered.add(s.id)
+                    delivered[s.id] = {"ig_user_id": a.id, "media_id": s.id, "at": now, "payload": payload,
+                                       "value": value}
                     sent += 1
         return JSONResponse({"sent": sent})
 
@@ -270,7 +335,17 @@ def routes(sim, graph) -> list[Route]:
         Route("/_sim/revoke", revoke, methods=["POST"]),
         Route("/_sim/truth/account/{ig}", truth_account, methods=["GET"]),
         Route("/_sim/truth/account/{ig}/node", truth_node, methods=["GET"]),
+        Route("/_sim/truth/media", truth_media_bulk, methods=["POST"]),
         Route("/_sim/truth/media/{mid}", truth_media, methods=["GET"]),
+        Route("/_sim/truth/account/{ig}/media", _account_view(_listed), methods=["GET"]),
+        Route("/_sim/truth/account/{ig}/stories",
+              _account_view(lambda r, a, at: truth.live_stories(sim, a, at)), methods=["GET"]),
+        Route("/_sim/truth/account/{ig}/demographics",
+              _account_view(lambda r, a, at: truth.demographics(sim, a, at, _version(r))), methods=["GET"]),
+        Route("/_sim/truth/account/{ig}/online_followers",
+              _account_view(lambda r, a, at: truth.online_followers(sim, a, at, _version(r))), methods=["GET"]),
+        Route("/_sim/truth/webhooks", truth_webhooks, methods=["GET"]),
+        Route("/_sim/truth/refusals", truth_refusals, methods=["GET"]),
         Route("/_sim/webhooks/deliver", deliver, methods=["POST"]),
         Route("/_sim/config", config, methods=["GET", "POST"]),
     ]

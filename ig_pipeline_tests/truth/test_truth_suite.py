@@ -1,0 +1,169 @@
+"""The truth suite: after one production-like scenario (scenario.py), every column of every table
+and analyst view equals what the simulated Graph API served (docs/truth-suite.md).
+
+One test per (table, column) so a failure names the column; views are compared through a second
+warehouse filled with the truth rows, on which the same view definitions run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from ig_pipeline.warehouse import schema
+from ig_pipeline_tests.conftest import create_database, drop_database
+from ig_pipeline_tests.simenv import Env
+from ig_pipeline_tests.truth import compare, expected, views
+from ig_pipeline_tests.truth.client import Truth
+from ig_pipeline_tests.truth.scenario import (
+    MEDIA_PER_ACCOUNT,
+    SEED,
+    START,
+    WORLD_ACCOUNTS,
+    OAuthHandler,
+    Scenario,
+    _free_port,
+    connect_all,
+    run_scenario,
+    temp_data_dir,
+)
+
+TABLES = [t for t in schema.metadata.sorted_tables]
+COLUMNS = [(t.name, c.name) for t in TABLES for c in t.columns if c.name not in compare.BOOKKEEPING]
+
+# Mismatches of code the truth suite does not own, still open when this was written (issue 12).
+_FACEBOOK = ("issue 12 item 6 (client, H2): facebook_views/crossposted_views are never requested, so they are "
+             "NULL on media shared to Facebook although the API serves them")
+KNOWN_FAILING: dict[tuple[str, str], str] = {
+    (table, column): _FACEBOOK for table in ("instagram_media_daily", "instagram_media_intraday")
+    for column in ("facebook_views", "crossposted_views")} | {
+    ("ig_account_overview", column): "issue 12 (views): the newest counts are chosen by account_daily.fetched_at, "
+    "which a restatement re-pull moves past the instant the counts were captured; ties pick an older day's counts"
+    for column in ("followers_count", "media_count")}
+
+
+def _builders(scenario, truth, settings, stored):
+    from ig_pipeline.web.crypto import TokenCipher
+
+    cipher = TokenCipher.from_settings(settings)
+    app_token = f"{settings.app_id}|{settings.app_secret}"
+    media_daily_keys = {(r["media_id"], r["day"]) for r in stored["instagram_media_daily"]}
+    return {
+        "instagram_connection": lambda: expected.connection(scenario, truth, cipher.decrypt, app_token),
+        "instagram_account_daily": lambda: expected.account_daily(scenario, truth),
+        "instagram_media": lambda: expected.media(scenario, truth),
+        "instagram_media_daily": lambda: expected.media_daily(scenario, truth, media_daily_keys),
+        "instagram_account_intraday": lambda: expected.account_intraday(scenario, truth),
+        "instagram_media_intraday": lambda: expected.media_intraday(scenario, truth),
+        "instagram_sync_state": lambda: expected.sync_state(scenario, truth),
+        "instagram_account_demographics": lambda: expected.demographics(scenario, truth),
+        "instagram_online_followers": lambda: expected.online_followers(scenario, truth),
+        "instagram_story_insights": lambda: expected.story_insights(scenario, truth),
+        # no reader roles, alerts, link revocations or transfers in the scenario: these stay empty
+        "ig_tenant_member": lambda: expected.Expected(("member_role", "owner_id")),
+        "instagram_alert_log": lambda: expected.Expected(("alert_id",)),
+        "ig_connect_link_revocation": lambda: expected.Expected(("owner_id",)),
+        "ig_connection_transfer": lambda: expected.Expected(("transfer_id",)),
+        "ig_oauth_state_used": lambda: expected.used_states(scenario, stored["ig_oauth_state_used"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def truth_run(pg_admin_uri, _migrated_template, request):
+    from ig_pipeline.config import load_settings
+    from ig_pipeline.simulator import SimConfig
+    from ig_pipeline.simulator.server import SimulatorServer
+    from ig_pipeline.warehouse.resource import PostgresWarehouse
+
+    names = [f"ig_truth_{uuid.uuid4().hex[:10]}", f"ig_truth_{uuid.uuid4().hex[:10]}"]
+    url = create_database(pg_admin_uri, names[0], template=_migrated_template)
+    truth_url = create_database(pg_admin_uri, names[1], template=_migrated_template)
+    port = _free_port()
+    oauth_url = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as env_patch, SimulatorServer(SimConfig(
+            accounts=WORLD_ACCOUNTS, seed=SEED, start=START, frozen=True,
+            media_per_account=MEDIA_PER_ACCOUNT)) as sim:
+        for name in [n for n in os.environ if n.startswith("IG_") and n != "IG_TEST_DATABASE_URL"]:
+            env_patch.delenv(name)
+        for name, value in {"IG_DATA_DIR": temp_data_dir(), "IG_DEMO": "1", "IG_GRAPH_URL": sim.url,
+                            "IG_OAUTH_PUBLIC_URL": oauth_url, "IG_REDIRECT_URI": f"{oauth_url}/instagram/callback",
+                            "IG_DATABASE_URL": url}.items():
+            env_patch.setenv(name, value)
+        for spec in ({"followers": 60, "media_total": 80, "media_last_30_days": 6},  # under 100 followers
+                     {"media_total": 150, "media_last_30_days": 12, "converted_days_ago": 200},  # pre-conversion
+                     {"media_total": 300, "media_last_30_days": 10}):  # posts crossing the two-year horizon
+            httpx.post(f"{sim.url}/_sim/accounts", json=spec).raise_for_status()
+        settings = load_settings()
+        scenario = Scenario(Env(sim, PostgresWarehouse(database_url=url), []), oauth_url)
+        with OAuthHandler(settings, url, port):
+            connect_all(scenario, settings)
+            run_scenario(scenario)
+        truth = Truth(sim.url)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            stored = {t.name: compare.read_rows(conn, t.name) for t in TABLES}
+            table_names = compare.relations(conn, "BASE TABLE")
+            view_names = compare.relations(conn, "VIEW")
+            columns = {name: compare.columns_of(conn, name) for name in table_names}
+        builders = _builders(scenario, truth, settings, stored)
+        wanted = {name: build() for name, build in builders.items()}
+        reports = {name: compare.compare(name, columns[name], stored[name], wanted[name])
+                   for name in table_names if name in wanted}
+        reports |= views.compare_views(url, truth_url, wanted, stored, scenario, truth)
+        truth.close()
+        engine.dispose()
+    writer = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        writer.write_line("\ntruth suite: per table and view, values equal to the API's truth")
+        for report in reports.values():
+            writer.write_line(report.line())
+        for report in reports.values():
+            if not report.ok:
+                writer.write_line(compare.describe(report))
+        writer.write_line("runs: " + ", ".join(f"{r.job.removeprefix('instagram_')} {r.seconds:.1f}s"
+                                                for r in scenario.runs))
+    empty = {name: not (w.required or w.optional) for name, w in wanted.items()}
+    yield {"empty": empty, "reports": reports, "views": view_names, "tables": table_names, "builders": set(builders), "scenario": scenario}
+    for name in names:
+        drop_database(pg_admin_uri, name)
+
+
+def test_every_table_has_a_truth(truth_run):
+    assert set(truth_run["tables"]) <= truth_run["builders"], "a table without truth: add a builder"
+
+
+@pytest.mark.parametrize("table", [t.name for t in TABLES])
+def test_rows_match_the_truth(truth_run, table):
+    report = truth_run["reports"][table]
+    assert not (report.missing_rows or report.unexpected_rows or report.uncovered or report.wrong_count), \
+        compare.describe(report)
+
+
+@pytest.mark.parametrize(("table", "column"), [
+    pytest.param(t, c, id=f"{t}.{c}", marks=[pytest.mark.xfail(strict=True, reason=KNOWN_FAILING[(t, c)])]
+                 if (t, c) in KNOWN_FAILING else []) for t, c in COLUMNS])
+def test_column_matches_the_truth(truth_run, table, column):
+    report = truth_run["reports"][table]
+    assert report.total[column] > 0 or truth_run["empty"][table], f"{table}.{column}: no value was compared"
+    assert report.column_ok(column), compare.describe(report)
+
+
+@pytest.mark.parametrize("view", views.VIEW_KEYS)
+def test_view_matches_the_truth(truth_run, view):
+    report = truth_run["reports"][view]
+    failing = {c for c in report.columns if not report.column_ok(c)}
+    known = {c for (v, c) in KNOWN_FAILING if v == view}
+    if known and failing == known and not (report.missing_rows or report.unexpected_rows or report.uncovered):
+        pytest.xfail(KNOWN_FAILING[(view, min(known))])  # exactly the known columns, no more, no fewer
+    assert not known, f"{view}: known failing {sorted(known)} but failing now {sorted(failing)}: update KNOWN_FAILING"
+    assert report.ok, compare.describe(report)
+
+
+def test_every_view_is_compared(truth_run):
+    assert set(truth_run["views"]) == set(views.VIEW_KEYS), "a view without a key in views.VIEW_KEYS"
