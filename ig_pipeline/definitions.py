@@ -13,6 +13,7 @@ import dagster as dg
 from ig_pipeline.assets.account_daily import instagram_account_daily
 from ig_pipeline.assets.audience import instagram_audience
 from ig_pipeline.assets.checks import valid_rows_checks
+from ig_pipeline.assets.coverage import coverage_checks
 from ig_pipeline.assets.intraday import instagram_intraday_snapshot
 from ig_pipeline.assets.media import instagram_media
 from ig_pipeline.assets.media_daily import instagram_media_daily
@@ -63,7 +64,7 @@ def make_definitions(resources: dict | None = None) -> dg.Definitions:
               instagram_audience, instagram_report]
     return dg.Definitions(
         assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners), assets),
-        asset_checks=valid_rows_checks,
+        asset_checks=[*valid_rows_checks, *coverage_checks],
         jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, report_job, upkeep_job],
         schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule,
                    daily_report_schedule],
