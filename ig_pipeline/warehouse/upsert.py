@@ -1,14 +1,16 @@
 """The one bulk write path: rows → COPY into a temp table → INSERT … ON CONFLICT DO UPDATE.
 
 Every loader writes through ``bulk_upsert`` inside the caller's transaction (one per account and
-partition), so a crash leaves either the old rows or the new ones. Rows identical to what is
-stored are not rewritten (the UPDATE has a ``WHERE … IS DISTINCT FROM`` guard): re-running a
-partition changes nothing, ``updated_at`` included (bookkeeping columns such as ``fetched_at``
-are written with a real change but do not count as one). Only the columns present in the row dicts
-are written, so a partial row never blanks other columns. ``bulk_upsert_counts`` says how many
-rows were inserted, updated and left unchanged: the keys already stored are counted before the
-write (inside the same transaction), the statement's row count is what it inserted or changed.
-(``RETURNING xmax = 0`` would tell inserts apart too, but partitioned tables refuse system columns.)
+partition), so a crash leaves either the old rows or the new ones. A row identical to what is
+stored is not rewritten (the UPDATE has a ``WHERE … IS DISTINCT FROM`` guard): re-running a
+partition at the same instant changes nothing, ``updated_at`` included. Bookkeeping columns
+(``fetched_at``, ``last_seen_at``) say when the row was last fetched, as the data dictionary
+promises, so a later fetch of unchanged values does write them — and the row counts as
+*unchanged*, not updated. Only the columns present in the row dicts are written, so a partial
+row never blanks other columns. ``bulk_upsert_counts`` says how many rows were inserted, updated
+(data changed) and unchanged: stored keys and stored rows whose data differs are counted before
+the write, inside the same transaction. (``RETURNING xmax = 0`` would tell inserts apart too, but
+partitioned tables refuse system columns.)
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ig_pipeline.warehouse.partitions import ensure_partitions
 from ig_pipeline.warehouse.schema import INTRADAY_TABLES
 
 _MANAGED = {"created_at", "updated_at"}
-# When a row was fetched is not a change in the data: a re-run that only moves these rewrites nothing.
+# When a row was fetched is not a change in its data: written, but such a row counts as unchanged.
 _BOOKKEEPING = {"fetched_at", "last_seen_at"}
 _temp_names = itertools.count()
 
@@ -115,14 +117,11 @@ def _upsert_group(conn: Connection, table: Table, columns: list[str], rows: Sequ
         with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, cols)) as copy:
             for values in _copy_values(table, columns, unique.values()):
                 copy.write_row(values)
-        on_key = sql.SQL(" AND ").join(sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in key)
-        cursor.execute(sql.SQL("SELECT count(*) FROM {} AS s JOIN {} AS t ON {}").format(temp, target, on_key))
-        stored = cursor.fetchone()[0]
+        cursor.execute(_count_statement(target, temp, columns, key))
+        stored, updated = cursor.fetchone()
         cursor.execute(_insert_statement(target, temp, columns, key))
-        changed = cursor.rowcount
         cursor.execute(sql.SQL("DROP TABLE {}").format(temp))
-    inserted = len(unique) - stored
-    return Written(inserted, changed - inserted, stored - (changed - inserted))
+    return Written(len(unique) - stored, updated, stored - updated)
 
 
 def _copy_values(table: Table, columns: list[str], rows: Iterable[Mapping]) -> Iterator[Sequence]:
@@ -147,6 +146,22 @@ def _copy_values(table: Table, columns: list[str], rows: Iterable[Mapping]) -> I
         yield values
 
 
+def _data_columns(columns: list[str], key: list[str]) -> list[str]:
+    return [c for c in columns if c not in key and c not in _BOOKKEEPING]
+
+
+def _count_statement(target: sql.Identifier, temp: sql.Identifier, columns: list[str], key: list[str]):
+    """(incoming rows already stored, of those the ones whose data differs)."""
+    on_key = sql.SQL(" AND ").join(sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in key)
+    data = _data_columns(columns, key)
+    if not data:
+        return sql.SQL("SELECT count(*), 0 FROM {} AS s JOIN {} AS t ON {}").format(temp, target, on_key)
+    current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in data)
+    incoming = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in data)
+    return sql.SQL("SELECT count(*), count(*) FILTER (WHERE ({}) IS DISTINCT FROM ({})) FROM {} AS s JOIN {} AS t "
+                   "ON {}").format(current, incoming, temp, target, on_key)
+
+
 def _insert_statement(target: sql.Identifier, temp: sql.Identifier, columns: list[str], key: list[str]):
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     conflict = sql.SQL(", ").join(map(sql.Identifier, key))
@@ -156,9 +171,8 @@ def _insert_statement(target: sql.Identifier, temp: sql.Identifier, columns: lis
             t=target, c=cols, s=temp, k=conflict)
     assignments = sql.SQL(", ").join(
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in values)
-    compared = [c for c in values if c not in _BOOKKEEPING] or values
-    current = sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=target, c=sql.Identifier(c)) for c in compared)
-    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in compared)
+    current = sql.SQL(", ").join(sql.SQL("{t}.{c}").format(t=target, c=sql.Identifier(c)) for c in values)
+    incoming = sql.SQL(", ").join(sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in values)
     return sql.SQL(
         "INSERT INTO {t} ({c}) SELECT {c} FROM {s} ON CONFLICT ({k}) DO UPDATE SET {a} "
         "WHERE ({cur}) IS DISTINCT FROM ({inc})"

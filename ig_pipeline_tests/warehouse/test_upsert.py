@@ -47,6 +47,17 @@ def test_counts_tell_inserted_updated_and_unchanged_apart(warehouse):
         assert bulk_upsert_counts(conn, table, again) == Written(inserted=1, updated=1, unchanged=2)
 
 
+def test_a_later_fetch_of_the_same_values_moves_fetched_at_and_counts_as_unchanged(warehouse):
+    day = date(2026, 11, 1)
+    first, later = datetime(2026, 11, 2, 9, tzinfo=UTC), datetime(2026, 11, 4, 9, tzinfo=UTC)
+    with warehouse.transaction() as conn:
+        bulk_upsert_counts(conn, schema.instagram_account_daily, [_daily(day, reach=5, fetched_at=first)])
+    with warehouse.transaction() as conn:
+        written = bulk_upsert_counts(conn, schema.instagram_account_daily, [_daily(day, reach=5, fetched_at=later)])
+        row = _all(conn, "instagram_account_daily", "day")[0]
+    assert written == Written(unchanged=1) and row["fetched_at"] == later and row["reach"] == 5
+
+
 def test_null_and_zero_stay_distinct(warehouse):
     with warehouse.transaction() as conn:
         warehouse.upsert(conn, schema.instagram_account_daily,
