@@ -6,7 +6,7 @@ after Pacific midnight); asking for an older day is refused instead of storing t
 under a past date.
 
 Which media, under the freshness contract (graph.plans.due_for_refresh): posts younger than 30
-days every day (listed with their insights in one call), older posts about weekly so no post's
+days every day (listed, then their insights in batches), older posts about weekly so no post's
 numbers are more than 7 days old, none older than the two years the API keeps.
 """
 

@@ -32,7 +32,7 @@ class FetchResult:
     rows: dict[str, list[dict]] = field(default_factory=dict)  # table -> rows keyed by column
     error: GraphError | None = None  # None: the account succeeded (partial no-data is not an error)
     warnings: list[str] = field(default_factory=list)
-    calls: int = 0  # counted calls (each batch item counts, nested insights count)
+    calls: int = 0  # counted calls (each GET and each batch item counts)
     round_trips: int = 0  # HTTP requests
     media: list[MediaRef] = field(default_factory=list)
     refusals: list[dict] = field(default_factory=list)  # refused metric requests (graph.session)
