@@ -6,7 +6,7 @@ daily syncs, the virtual clock advanced a day each time. A daily sync is what th
 ask the client for:
 
 - ``fetch_account_days`` for yesterday plus the restatement window (IG_RESTATEMENT_DAYS, 3 days);
-- ``fetch_recent``: posts younger than 30 days listed with their insights (daily);
+- ``fetch_recent``: posts younger than 30 days listed, then their insights by request group (daily);
 - ``fetch_media_insights`` for the older posts ``due_for_refresh`` picks (about a seventh a day),
   so every post's lifetime insights are at most 7 days old.
 
