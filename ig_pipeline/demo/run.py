@@ -143,7 +143,8 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
     env_file = write_env_file(env, data_dir)
     if args.once:
         print(summary(engine, sim_url, TABLES))
-        say(f"settings for the runbook's commands: {source_line(env_file)}")
+        say(f"settings for the runbook's commands (they reach the simulator while `ig-pipeline demo` runs): "
+            f"{source_line(env_file)}")
         say(f"done in {time.monotonic() - started:.0f}s" + ("" if succeeded else "; some runs FAILED (above)"))
         return 0 if succeeded else 1
 
