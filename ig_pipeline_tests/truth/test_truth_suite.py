@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from ig_pipeline.partitions import PACIFIC
 from ig_pipeline.warehouse import schema
 from ig_pipeline_tests.conftest import create_database, drop_database
 from ig_pipeline_tests.simenv import Env
@@ -73,6 +75,37 @@ def _builders(scenario, truth, settings, stored):
     }
 
 
+def _facts(scenario, truth, stored) -> dict:
+    """What the scenario exercised, read back from the warehouse and the truth."""
+    media = stored["instagram_media"]
+    end = scenario.runs[-1].at
+    answers = [truth.media(m["media_id"], m["last_seen_at"].timestamp()) for m in media]
+    nodes = {ig: truth.node(ig, end.timestamp()) for ig in scenario.env.accounts}
+    return {
+        "kinds": {(m["media_product_type"], m["media_type"]) for m in media},
+        "pre_conversion": sum(1 for a in answers if a["pre_conversion"]),
+        "older_than_two_years": sum(1 for m in media if end - m["posted_at"] > timedelta(days=730)),
+        "under_100_followers": [ig for ig, n in nodes.items() if n["followers_count"] < 100],
+        "daily_runs": len(scenario.of("instagram_account_daily_job")) - 1,
+        "intraday_stories": sum(1 for r in stored["instagram_media_intraday"] if r["media_product_type"] == "STORY"),
+        "webhooks": len(stored["instagram_story_insights"]),
+        "demographics": len(stored["instagram_account_demographics"]),
+        "restated_days": sum(1 for r in stored["instagram_account_daily"]
+                             if r["fetched_at"] - datetime.combine(r["day"], time(), PACIFIC).astimezone(UTC)
+                             > timedelta(hours=48 + 24)),
+    }
+
+
+def test_the_scenario_covers_what_the_suite_promises(truth_run):
+    facts = truth_run["facts"]
+    assert {("FEED", "IMAGE"), ("FEED", "VIDEO"), ("FEED", "CAROUSEL_ALBUM"), ("REELS", "VIDEO"),
+            ("STORY", "IMAGE")} <= facts["kinds"], facts["kinds"]
+    assert facts["pre_conversion"] > 0 and facts["older_than_two_years"] > 0, facts
+    assert facts["under_100_followers"] and facts["daily_runs"] >= 4, facts
+    assert facts["intraday_stories"] > 0 and facts["webhooks"] > 0 and facts["demographics"] > 0, facts
+    assert facts["restated_days"] > 0, facts
+
+
 @pytest.fixture(scope="module")
 def truth_run(pg_admin_uri, _migrated_template, request):
     from ig_pipeline.config import load_settings
@@ -111,10 +144,11 @@ def truth_run(pg_admin_uri, _migrated_template, request):
             view_names = compare.relations(conn, "VIEW")
             columns = {name: compare.columns_of(conn, name) for name in table_names}
         builders = _builders(scenario, truth, settings, stored)
-        wanted = {name: build() for name, build in builders.items()}
+        wanted = {name: builders[name]() for name in table_names if name in builders}
         reports = {name: compare.compare(name, columns[name], stored[name], wanted[name])
                    for name in table_names if name in wanted}
         reports |= views.compare_views(url, truth_url, wanted, stored, scenario, truth)
+        facts = _facts(scenario, truth, stored)
         truth.close()
         engine.dispose()
     writer = request.config.pluginmanager.get_plugin("terminalreporter")
@@ -129,7 +163,8 @@ def truth_run(pg_admin_uri, _migrated_template, request):
         writer.write_line("runs: " + ", ".join(f"{r.job.removeprefix('instagram_')} {r.seconds:.1f}s"
                                                 for r in scenario.runs))
     empty = {name: not (w.required or w.optional) for name, w in wanted.items()}
-    yield {"empty": empty, "reports": reports, "views": view_names, "tables": table_names, "builders": set(builders), "scenario": scenario}
+    yield {"empty": empty, "reports": reports, "views": view_names, "tables": table_names,
+           "builders": set(builders), "facts": facts}
     for name in names:
         drop_database(pg_admin_uri, name)
 
