@@ -106,8 +106,22 @@ def run_demo(args) -> int:
         if not os.environ.get("IG_DATABASE_URL") and embedded.stop(data_dir):
             say("embedded Postgres stopped")
         if any(thread.name == RUN_THREAD and thread.is_alive() for thread in threading.enumerate()):
-            sys.stdout.flush()  # a run interrupted by Ctrl-C cannot be stopped from outside its thread:
-            os._exit(0)  # end the process with it instead of letting it retry a stopped database
+            _end_with_the_interrupted_run()
+
+
+def _end_with_the_interrupted_run() -> None:
+    """A run cut short by Ctrl-C cannot be stopped from outside its thread: end the process with it
+    (instead of letting it retry a stopped database), and the helper processes Dagster started to
+    capture its output (`tail -F`), which would otherwise outlive it. Supervised children are gone."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> int:
