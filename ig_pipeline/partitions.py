@@ -21,24 +21,34 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 # loads; the demo sets its first backfilled day. A fixed date, not "today minus N": a moving start
 # would change the code location's partitions from one process (and day) to the next.
 DEFAULT_DAILY_START = "2024-12-01"
-INTRADAY_START = "2026-11-01-00:00"
+DEFAULT_INTRADAY_START = "2026-11-01"  # 30-minute windows from 00:00 UTC of this day
 INTRADAY_FORMAT = "%Y-%m-%d-%H:%M"
+
+
+def _first_day(variable: str, default: str, env=None) -> str:
+    raw = (os.environ if env is None else env).get(variable, "").strip()
+    try:
+        return date.fromisoformat(raw or default).isoformat()
+    except ValueError:
+        raise ConfigError(f"{variable} must be a day like 2026-01-01, got {raw!r}") from None
 
 
 def daily_start(env=None) -> str:
     """IG_DAILY_PARTITIONS_START (YYYY-MM-DD, a Pacific reporting day), or the default."""
-    raw = (os.environ if env is None else env).get("IG_DAILY_PARTITIONS_START", "").strip()
-    try:
-        return date.fromisoformat(raw or DEFAULT_DAILY_START).isoformat()
-    except ValueError:
-        raise ConfigError(f"IG_DAILY_PARTITIONS_START must be a day like 2026-01-01, got {raw!r}") from None
+    return _first_day("IG_DAILY_PARTITIONS_START", DEFAULT_DAILY_START, env)
+
+
+def intraday_start(env=None) -> str:
+    """The first 30-minute window: 00:00 UTC of IG_INTRADAY_PARTITIONS_START (YYYY-MM-DD), or the default.
+    A past window can never be captured, so a deployment sets the day it starts snapshots."""
+    return _first_day("IG_INTRADAY_PARTITIONS_START", DEFAULT_INTRADAY_START, env) + "-00:00"
 
 
 DAILY_START = daily_start()
 daily_partitions = dg.DailyPartitionsDefinition(start_date=DAILY_START, timezone="America/Los_Angeles")
 
 intraday_partitions = dg.TimeWindowPartitionsDefinition(
-    start=INTRADAY_START, cron_schedule="*/30 * * * *", fmt=INTRADAY_FORMAT, timezone="UTC", end_offset=1,
+    start=intraday_start(), cron_schedule="*/30 * * * *", fmt=INTRADAY_FORMAT, timezone="UTC", end_offset=1,
 )
 
 

@@ -61,6 +61,7 @@ def demo_environment(args, data_dir: Path) -> dict[str, str]:
         "IG_OAUTH_PUBLIC_URL": oauth, "IG_REDIRECT_URI": f"{oauth}/instagram/callback",
         "IG_DAGSTER_UI_URL": f"http://127.0.0.1:{args.dagster_port}",
         "IG_BACKFILL_DAYS": str(args.days), "IG_DAILY_PARTITIONS_START": first_day.isoformat(),
+        "IG_INTRADAY_PARTITIONS_START": datetime.now(UTC).date().isoformat(),  # snapshots start today
     })
     for name in ("IG_DATABASE_URL", "IG_ALERT_WEBHOOK_URL"):  # the only settings a demo user may bring
         if os.environ.get(name):

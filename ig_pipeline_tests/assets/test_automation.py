@@ -145,19 +145,24 @@ def test_every_job_runs_its_steps_in_the_run_workers_process():
     assert set(executors.values()) == {"in_process"}, executors
 
 
-def test_daily_partitions_start_is_configurable_and_checked(monkeypatch):
+def test_partition_starts_are_configurable_and_checked(monkeypatch):
     from ig_pipeline.config import ConfigError
-    from ig_pipeline.partitions import DEFAULT_DAILY_START, daily_start
+    from ig_pipeline.partitions import DEFAULT_DAILY_START, daily_start, intraday_start
 
     assert daily_start({}) == DEFAULT_DAILY_START
     assert daily_start({"IG_DAILY_PARTITIONS_START": " 2026-10-01 "}) == "2026-10-01"
     with pytest.raises(ConfigError, match="IG_DAILY_PARTITIONS_START must be a day like"):
         daily_start({"IG_DAILY_PARTITIONS_START": "2026-13-01"})
-    code = "from ig_pipeline.definitions import defs; print(defs.resolve_job_def('instagram_media_job')" \
-           ".partitions_def.get_first_partition_key())"
+    assert intraday_start({"IG_INTRADAY_PARTITIONS_START": "2026-12-06"}) == "2026-12-06-00:00"
+    with pytest.raises(ConfigError, match="IG_INTRADAY_PARTITIONS_START must be a day like"):
+        intraday_start({"IG_INTRADAY_PARTITIONS_START": "12/06/2026"})
+    code = ("from ig_pipeline.definitions import defs\n"
+            "for job in ('instagram_media_job', 'instagram_intraday_job'):\n"
+            "    print(defs.resolve_job_def(job).partitions_def.get_first_partition_key())")
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={**os.environ, "IG_DAILY_PARTITIONS_START": "2026-10-01"})
-    assert first.stdout.strip() == "2026-10-01"
+                           env={**os.environ, "IG_DAILY_PARTITIONS_START": "2026-10-01",
+                                "IG_INTRADAY_PARTITIONS_START": "2026-12-06"})
+    assert first.stdout.split() == ["2026-10-01", "2026-12-06-00:00"]
 
 
 def test_new_connection_backfill_never_starts_before_the_first_partition():
