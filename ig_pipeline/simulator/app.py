@@ -22,21 +22,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ig_pipeline.simulator.graph import (
-    DEFAULT_VERSION,
-    VERSIONS,
-    AccountInsights,
-    GraphError,
-    MediaView,
+from ig_pipeline.simulator.errors import GraphError, param_error, require_basic, unsupported_get
+from ig_pipeline.simulator.insights import AccountInsights
+from ig_pipeline.simulator.media import MediaView, cdn_url
+from ig_pipeline.simulator.metrics import DEFAULT_VERSION, VERSIONS
+from ig_pipeline.simulator.params import (
     Sel,
     decode_cursor,
     encode_cursor,
-    param_error,
     parse_fields,
     parse_limit,
     parse_time_param,
-    require_basic,
-    unsupported_get,
+    split_list,
 )
 from ig_pipeline.simulator.ratelimit import BucMeter
 from ig_pipeline.simulator.tokens import DATA_ACCESS_S, LONG_S, SHORT_S, Token, TokenCodec
@@ -513,7 +510,6 @@ class Graph:
                 if a.website:
                     out["website"] = a.website
             elif n == "profile_picture_url":
-                from ig_pipeline.simulator.graph import cdn_url
                 out[n] = cdn_url(w.seed, a.id, now, "jpg")
             elif n == "followers_count":
                 out[n] = w.followers_now(a, now)
@@ -761,7 +757,6 @@ class Graph:
 
 
 def _metrics(params: dict) -> list[str]:
-    from ig_pipeline.simulator.graph import split_list
     return split_list(params.get("metric"))
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from ig_pipeline.simulator.graph import (
+from ig_pipeline.simulator.errors import GraphError
+from ig_pipeline.simulator.insights import AccountInsights
+from ig_pipeline.simulator.media import MEDIA_FIELDS, MediaView
+from ig_pipeline.simulator.metrics import (
     DEFAULT_VERSION,
+    DEMOGRAPHICS,
     MEDIA_BREAKDOWNS,
-    MEDIA_FIELDS,
     TS,
-    GraphError,
-    MediaView,
-    Sel,
     media_metric_names,
 )
+from ig_pipeline.simulator.params import Sel
 from ig_pipeline.simulator.world import TWO_YEARS, Media, day_end, pacific_ordinal
 
 # Why the API serves no value for a metric of a media at an instant.
@@ -119,7 +120,6 @@ def account_node(sim, graph, account, at: float, version: int = DEFAULT_VERSION)
 def demographics(sim, account, at: float, version: int = DEFAULT_VERSION) -> list[dict]:
     """Every (metric, timeframe, breakdown, dimension value, value) the API serves at ``at``
     for single-breakdown demographic requests (what the pipeline asks for)."""
-    from ig_pipeline.simulator.graph import DEMOGRAPHICS, AccountInsights
 
     insights = AccountInsights(sim, _ctx(at, version), account)
     today = pacific_ordinal(at)
@@ -139,7 +139,6 @@ def demographics(sim, account, at: float, version: int = DEFAULT_VERSION) -> lis
 
 def online_followers(sim, account, at: float, version: int = DEFAULT_VERSION) -> dict[str, dict[str, int]]:
     """{day: {hour: followers online}} for every day the API serves at ``at`` (its last 30)."""
-    from ig_pipeline.simulator.graph import AccountInsights
 
     insights = AccountInsights(sim, _ctx(at, version), account)
     today = pacific_ordinal(at)
