@@ -13,9 +13,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ig_pipeline.simulator import truth
+from ig_pipeline.simulator.days import DAY, day_start, iso, pacific_ordinal
+from ig_pipeline.simulator.entities import ACCOUNT_DAILY
 from ig_pipeline.simulator.metrics import DEFAULT_VERSION
 from ig_pipeline.simulator.tokens import IG_SHORT_S
-from ig_pipeline.simulator.world import ACCOUNT_DAILY, DAY, day_start, iso, pacific_ordinal
 
 
 def _bad(message: str, status: int = 400) -> JSONResponse:

@@ -13,7 +13,7 @@ import random
 import time as _time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.applications import Starlette
@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ig_pipeline.simulator.days import DAY, PT, iso
+from ig_pipeline.simulator.draws import h64
 from ig_pipeline.simulator.errors import GraphError, param_error, require_basic, unsupported_get
 from ig_pipeline.simulator.insights import AccountInsights
 from ig_pipeline.simulator.media import MediaView, cdn_url
@@ -37,14 +39,7 @@ from ig_pipeline.simulator.params import (
 )
 from ig_pipeline.simulator.ratelimit import BucMeter
 from ig_pipeline.simulator.tokens import DATA_ACCESS_S, LONG_S, SHORT_S, Token, TokenCodec
-from ig_pipeline.simulator.world import (
-    DAY,
-    PT,
-    UTC,
-    World,
-    h64,
-    iso,
-)
+from ig_pipeline.simulator.world import World
 
 log = logging.getLogger("ig_pipeline.simulator")
 FAULT_KINDS = {"transient_1", "transient_2", "hang", "reset", "malformed_json", "truncated_page", "rate_limit_4",

@@ -6,6 +6,9 @@ import math
 from datetime import date
 from urllib.parse import urlencode
 
+from ig_pipeline.simulator.days import DAY, day_end, day_start, iso, pacific_ordinal
+from ig_pipeline.simulator.draws import split, unit
+from ig_pipeline.simulator.entities import CONTACT_TYPES, FOLLOW_TYPES, PRODUCT_BREAKDOWN, UNIQUE, Account
 from ig_pipeline.simulator.errors import (
     GraphError,
     param_error,
@@ -32,20 +35,6 @@ from ig_pipeline.simulator.metrics import (
 from ig_pipeline.simulator.params import (
     parse_time_param,
     split_list,
-)
-from ig_pipeline.simulator.world import (
-    CONTACT_TYPES,
-    DAY,
-    FOLLOW_TYPES,
-    PRODUCT_BREAKDOWN,
-    UNIQUE,
-    Account,
-    day_end,
-    day_start,
-    iso,
-    pacific_ordinal,
-    split,
-    unit,
 )
 
 

@@ -6,6 +6,9 @@ import base64
 import hashlib
 from datetime import datetime
 
+from ig_pipeline.simulator.days import DAY, PT, iso
+from ig_pipeline.simulator.draws import h64, unit
+from ig_pipeline.simulator.entities import REELS, TWO_YEARS, Media
 from ig_pipeline.simulator.errors import (
     GraphError,
     param_error,
@@ -26,16 +29,6 @@ from ig_pipeline.simulator.metrics import (
 from ig_pipeline.simulator.params import (
     Sel,
     split_list,
-)
-from ig_pipeline.simulator.world import (
-    DAY,
-    PT,
-    REELS,
-    TWO_YEARS,
-    Media,
-    h64,
-    iso,
-    unit,
 )
 
 

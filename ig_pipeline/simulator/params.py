@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from ig_pipeline.simulator.days import day_start
 from ig_pipeline.simulator.errors import (
     GraphError,
     param_error,
-)
-from ig_pipeline.simulator.world import (
-    UTC,
-    day_start,
 )
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from ig_pipeline.simulator.days import day_end, pacific_ordinal
+from ig_pipeline.simulator.entities import TWO_YEARS, Media
 from ig_pipeline.simulator.errors import GraphError
 from ig_pipeline.simulator.insights import AccountInsights
 from ig_pipeline.simulator.media import MEDIA_FIELDS, MediaView
@@ -22,7 +24,6 @@ from ig_pipeline.simulator.metrics import (
     media_metric_names,
 )
 from ig_pipeline.simulator.params import Sel
-from ig_pipeline.simulator.world import TWO_YEARS, Media, day_end, pacific_ordinal
 
 # Why the API serves no value for a metric of a media at an instant.
 REFUSALS = {

@@ -4,139 +4,25 @@ except small per-account cumulative post counts."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
-from array import array
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-PT = ZoneInfo("America/Los_Angeles")
-UTC = UTC
-DAY = 86400
-CONTENT_EPOCH = date(2023, 6, 1).toordinal()  # content starts around here (or 800 days before start)
-
-
-def h64(*parts) -> int:
-    return int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest(), "big")
-
-
-def unit(*parts) -> float:
-    return h64(*parts) / 18446744073709551616.0
-
-
-@lru_cache(maxsize=16384)
-def day_start(ordinal: int) -> int:
-    """Unix seconds of the Pacific midnight starting the day."""
-    return int(datetime.combine(date.fromordinal(ordinal), time(), PT).timestamp())
-
-
-def day_end(ordinal: int) -> int:
-    return day_start(ordinal + 1)
-
-
-def pacific_ordinal(epoch: float) -> int:
-    return datetime.fromtimestamp(epoch, PT).date().toordinal()
-
-
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def split(total: int, weights: list[float]) -> list[int]:
-    """Largest-remainder split of an integer by weights (sums exactly to total)."""
-    s = sum(weights) or 1.0
-    raw = [total * w / s for w in weights]
-    out = [int(math.floor(r)) for r in raw]
-    rest = total - sum(out)
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
-    for i in order[:rest]:
-        out[i] += 1
-    return out
-
-
-def poisson(lam: float, u: float) -> int:
-    p = math.exp(-lam)
-    c, k = p, 0
-    while u > c and k < 9:
-        k += 1
-        p *= lam / k
-        c += p
-    return k
-
-
-@dataclass
-class Page:
-    id: str
-    name: str
-    fb_user_id: str
-    ig_id: str | None = None
-
-
-@dataclass
-class FbUser:
-    id: str
-    name: str
-    pages: list[Page] = field(default_factory=list)
-
-
-@dataclass
-class Account:
-    index: int
-    id: str
-    username: str
-    name: str
-    account_type: str
-    fb_user_id: str
-    page_id: str
-    f0: float  # followers at the reference day
-    growth: float  # per day, exponential
-    small: bool  # always under 100 followers
-    ref_day: int
-    content_start: int
-    converted: int  # unix seconds of the last conversion to a business account
-    rate_old: float
-    rate_recent: float
-    recent_from: int
-    stories_rate: float
-    follows_count: int
-    website: str | None
-    cum: array = field(default_factory=lambda: array("I", [0]))
-    blocks: dict = field(default_factory=dict)
-
-
-FEED, REELS, STORY = "FEED", "REELS", "STORY"
-PRODUCT_BREAKDOWN = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
-FOLLOW_TYPES = ("FOLLOWER", "NON_FOLLOWER", "UNKNOWN")
-CONTACT_TYPES = ("BOOK_NOW", "CALL", "DIRECTION", "EMAIL", "INSTANT_EXPERIENCE", "TEXT", "UNDEFINED")
-ACTION_TYPES = ("BIO_LINK_CLICKED", "CALL", "DIRECTION", "EMAIL", "OTHER", "TEXT")
-NAV_TYPES = ("TAP_FORWARD", "TAP_BACK", "TAP_EXIT", "SWIPE_FORWARD")
-SETTLE = 48 * 3600
-TWO_YEARS = 730 * DAY
-
-ACCOUNT_DAILY = ("reach", "follower_count", "views", "accounts_engaged", "total_interactions", "likes",
-                 "comments", "saves", "shares", "replies", "reposts", "profile_views", "website_clicks")
-UNIQUE = {"reach", "accounts_engaged"}
-
-
-@dataclass(frozen=True)
-class Media:
-    account: Account
-    id: str
-    day: int
-    k: int
-    child: int  # 0 = top-level
-    ts: int
-    media_type: str  # IMAGE | VIDEO | CAROUSEL_ALBUM
-    product: str  # FEED | REELS | STORY
-    children: int
-    parent_id: str | None = None
-
-    @property
-    def is_story(self) -> bool:
-        return self.product == STORY
+from ig_pipeline.simulator.days import DAY, day_end, day_start, pacific_ordinal
+from ig_pipeline.simulator.draws import h64, poisson, split, unit
+from ig_pipeline.simulator.entities import (
+    ACTION_TYPES,
+    CONTACT_TYPES,
+    FEED,
+    NAV_TYPES,
+    REELS,
+    SETTLE,
+    STORY,
+    Account,
+    FbUser,
+    Media,
+    Page,
+)
+from ig_pipeline.simulator.population import draw_account, page_name, person_name
 
 
 class World:
@@ -149,8 +35,6 @@ class World:
         self.accounts: list[Account] = []
         self.by_id: dict[str, Account] = {}
         self.fb_by_id: dict[str, FbUser] = {}
-        s = seed % 1000
-        self._s = s
         ref = pacific_ordinal(start_epoch)
         self.ref_day = ref
         for i in range(accounts):
@@ -164,54 +48,24 @@ class World:
 
     def _new_fb_user(self) -> FbUser:
         j = len(self.fb_users)
-        user = FbUser(f"10220{self._s:03d}{j + 1:08d}", f"{_FIRST[h64(self.seed, 'fn', j) % len(_FIRST)]} "
-                                                        f"{_LAST[h64(self.seed, 'ln', j) % len(_LAST)]}")
+        user = FbUser(f"10220{self.seed % 1000:03d}{j + 1:08d}", person_name(self.seed, j))
         self.fb_users.append(user)
         self.fb_by_id[user.id] = user
         return user
 
     def _new_page(self, user: FbUser, ig_id: str | None, name: str | None = None) -> Page:
         k = len(self.pages)
-        page = Page(f"11{self._s:03d}{k + 1:09d}", name or f"{_NOUNS[h64(self.seed, 'pg', k) % len(_NOUNS)]} "
-                                                         f"Page {k + 1}", user.id, ig_id)
+        page = Page(f"11{self.seed % 1000:03d}{k + 1:09d}", name or page_name(self.seed, k), user.id, ig_id)
         user.pages.append(page)
         self.pages[page.id] = page
         return page
 
-    def _new_account(self, user: FbUser, ref: int, *, followers: int | None = None, account_type: str | None = None,
-                     media_total: int | None = None, media_last_30_days: int | None = None) -> Account:
-        i = len(self.accounts)
-        seed = self.seed
-        ig_id = f"178414{self._s:03d}{i + 1:08d}"
-        word = _NOUNS[h64(seed, "un", i) % len(_NOUNS)].lower()
-        small = (i % 10 == 7) if followers is None else followers < 100
-        if followers is None:
-            followers = int(40 + 55 * unit(seed, "sf", i)) if small else int(math.exp(5.5 + 6.5 * unit(seed, "f0", i)))
-        growth = 0.0 if small else (0.0002 + 0.0015 * unit(seed, "g", i))
-        content_start = min(CONTENT_EPOCH, ref - 800) - int(60 * unit(seed, "cs", i))
-        if media_total is not None:
-            recent = media_last_30_days or 0
-            old_days = max(1, ref - 30 - content_start)
-            rate_old, rate_recent = max(0, media_total - recent) / old_days, recent / 30
-        else:
-            if self.media_per_account is not None:
-                rate = self.media_per_account / max(1, ref - content_start)
-            else:
-                rate = 0.15 + 1.2 * unit(seed, "rate", i) ** 2
-            rate_old = rate_recent = rate
-        acct = Account(
-            index=i, id=ig_id, username=f"{word}.{i + 1}", name=f"{word.title()} {i + 1}",
-            account_type=account_type or ("BUSINESS" if unit(seed, "at", i) < 0.6 else "MEDIA_CREATOR"),
-            fb_user_id=user.id, page_id="", f0=float(followers), growth=growth, small=small, ref_day=ref,
-            content_start=content_start,
-            converted=day_start(content_start + 2 + int(10 * unit(seed, "conv", i))) + 3600 * 12,
-            rate_old=rate_old, rate_recent=rate_recent, recent_from=ref - 30,
-            stories_rate=0.2 + 1.5 * unit(seed, "sr", i), follows_count=int(50 + 900 * unit(seed, "fc", i)),
-            website=f"https://{word}{i + 1}.example" if unit(seed, "web", i) < 0.7 else None)
-        page = self._new_page(user, ig_id, f"{acct.name} Page")
+    def _new_account(self, user: FbUser, ref: int, **spec) -> Account:
+        acct = draw_account(self.seed, len(self.accounts), user.id, ref, self.media_per_account, **spec)
+        page = self._new_page(user, acct.id, f"{acct.name} Page")
         acct.page_id = page.id
         self.accounts.append(acct)
-        self.by_id[ig_id] = acct
+        self.by_id[acct.id] = acct
         return acct
 
     def add_account(self, now: float, *, media_total=None, media_last_30_days=None, followers=None,
@@ -511,12 +365,3 @@ class World:
                 out[key] = int(v * factor)
         out["follower_count"] = out["follows_and_unfollows"]["FOLLOWER"]
         return out
-
-
-_FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jun", "Kira", "Luis", "Maya",
-          "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
-_LAST = ["Alvarez", "Brown", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jones", "Khan",
-         "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Rossi", "Silva", "Tanaka", "Weber"]
-_NOUNS = ["Acme", "Bluebird", "Cedar", "Dune", "Ember", "Fjord", "Grove", "Harbor", "Iris", "Juniper", "Kite",
-          "Lumen", "Maple", "Nimbus", "Orchid", "Pebble", "Quartz", "Rook", "Sable", "Tide", "Umber", "Vale",
-          "Willow", "Yarrow", "Zephyr"]

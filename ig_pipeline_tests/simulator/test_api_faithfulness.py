@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ig_pipeline.simulator.world import day_end, day_start
+from ig_pipeline.simulator.days import day_end, day_start
 from ig_pipeline_tests.simulator.test_contract import NOW, TODAY, big
 
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from ig_pipeline.simulator import SimConfig
+from ig_pipeline.simulator.days import day_end, day_start, pacific_ordinal
 from ig_pipeline.simulator.server import SimulatorServer
-from ig_pipeline.simulator.world import day_end, day_start, pacific_ordinal
 from ig_pipeline_tests.simulator.conftest import START
 
 NOW = START.timestamp()
