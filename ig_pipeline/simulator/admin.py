@@ -15,7 +15,9 @@ from starlette.routing import Route
 from ig_pipeline.simulator import truth
 from ig_pipeline.simulator.days import DAY, day_start, iso, pacific_ordinal
 from ig_pipeline.simulator.entities import ACCOUNT_DAILY
+from ig_pipeline.simulator.faults import FAULT_KINDS
 from ig_pipeline.simulator.metrics import DEFAULT_VERSION
+from ig_pipeline.simulator.state import epoch_param
 from ig_pipeline.simulator.tokens import IG_SHORT_S
 
 
@@ -43,9 +45,7 @@ def _metrics_of(served: dict | None, account) -> dict:
     return out
 
 
-def routes(sim, graph) -> list[Route]:
-    from ig_pipeline.simulator.app import FAULT_KINDS, _epoch_param
-
+def routes(sim) -> list[Route]:
     world = sim.world
     delivered: dict[str, dict] = {}  # story media id -> what the story_insights webhook carried (truth)
 
@@ -54,7 +54,7 @@ def routes(sim, graph) -> list[Route]:
             body = await _json(request)
             try:
                 if "set" in body:
-                    sim.clock.set(_epoch_param(body["set"]))
+                    sim.clock.set(epoch_param(body["set"]))
                 elif "advance" in body:
                     sim.clock.advance(float(body["advance"]))
                 else:
@@ -188,7 +188,7 @@ def routes(sim, graph) -> list[Route]:
             return _bad("range too long")
         as_served = request.query_params.get("as_served") in ("1", "true")
         try:
-            now = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else now
+            now = epoch_param(request.query_params["at"]) if request.query_params.get("at") else now
         except ValueError:
             return _bad("bad at")
         days = []
@@ -203,16 +203,16 @@ def routes(sim, graph) -> list[Route]:
         if a is None:
             return _bad("unknown account", 404)
         try:
-            at = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
+            at = epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
         except ValueError:
             return _bad("bad at")
-        node = truth.account_node(sim, graph, a, at, _version(request))
+        node = truth.account_node(sim, a, at, _version(request))
         return JSONResponse(node | {"fb_user_id": a.fb_user_id, "page_id": a.page_id,
                                     "page_name": world.pages[a.page_id].name, "at": iso(at)})
 
     async def truth_media(request: Request):
         try:
-            at = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
+            at = epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
         except ValueError:
             return _bad("bad at")
         m = world.find_media(request.path_params["mid"], at)
@@ -235,7 +235,7 @@ def routes(sim, graph) -> list[Route]:
         out = []
         for item in items:
             try:
-                at = _epoch_param(item["at"]) if item.get("at") is not None else sim.now()
+                at = epoch_param(item["at"]) if item.get("at") is not None else sim.now()
                 out.append(truth.media_truth(sim, str(item["media_id"]), at, version))
             except (KeyError, TypeError, ValueError):
                 return _bad("each item needs media_id and an optional at")
@@ -243,7 +243,7 @@ def routes(sim, graph) -> list[Route]:
 
     def _account_at(request: Request):
         a = world.by_id.get(request.path_params["ig"])
-        at = _epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
+        at = epoch_param(request.query_params["at"]) if request.query_params.get("at") else sim.now()
         return a, at
 
     def _account_view(compute):
@@ -261,8 +261,8 @@ def routes(sim, graph) -> list[Route]:
         return handler
 
     def _listed(request, a, at):
-        since = _epoch_param(request.query_params.get("since", 0))
-        until = _epoch_param(request.query_params["until"]) if request.query_params.get("until") else at + 1
+        since = epoch_param(request.query_params.get("since", 0))
+        until = epoch_param(request.query_params["until"]) if request.query_params.get("until") else at + 1
         return truth.media_ids(sim, a, since, until, at)
 
     async def truth_webhooks(request: Request):

@@ -9,11 +9,7 @@ from urllib.parse import urlencode
 from ig_pipeline.simulator.days import DAY, day_end, day_start, iso, pacific_ordinal
 from ig_pipeline.simulator.draws import split, unit
 from ig_pipeline.simulator.entities import CONTACT_TYPES, FOLLOW_TYPES, PRODUCT_BREAKDOWN, UNIQUE, Account
-from ig_pipeline.simulator.errors import (
-    GraphError,
-    param_error,
-    require_insights,
-)
+from ig_pipeline.simulator.errors import GraphError, param_error, require_insights
 from ig_pipeline.simulator.metrics import (
     ACCOUNT_TABLE,
     AGES,
@@ -32,10 +28,7 @@ from ig_pipeline.simulator.metrics import (
     account_metric_names,
     old_clicks_ok,
 )
-from ig_pipeline.simulator.params import (
-    parse_time_param,
-    split_list,
-)
+from ig_pipeline.simulator.params import parse_time_param, split_list
 
 
 class AccountInsights:

@@ -9,11 +9,7 @@ from datetime import datetime
 from ig_pipeline.simulator.days import DAY, PT, iso
 from ig_pipeline.simulator.draws import h64, unit
 from ig_pipeline.simulator.entities import REELS, TWO_YEARS, Media
-from ig_pipeline.simulator.errors import (
-    GraphError,
-    param_error,
-    require_insights,
-)
+from ig_pipeline.simulator.errors import GraphError, param_error, require_insights
 from ig_pipeline.simulator.metrics import (
     IMPRESSIONS_MSG,
     MEDIA_BREAKDOWNS,
@@ -26,10 +22,7 @@ from ig_pipeline.simulator.metrics import (
     pre_conversion_error,
     unsupported_media_metric,
 )
-from ig_pipeline.simulator.params import (
-    Sel,
-    split_list,
-)
+from ig_pipeline.simulator.params import Sel, split_list
 
 
 def cdn_url(seed: int, media_id: str, now: float, ext: str) -> str:

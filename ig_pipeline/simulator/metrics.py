@@ -9,10 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from ig_pipeline.simulator.entities import ACTION_TYPES, FEED, NAV_TYPES, REELS, STORY
-from ig_pipeline.simulator.errors import (
-    GraphError,
-    param_error,
-)
+from ig_pipeline.simulator.errors import GraphError, param_error
 
 VERSIONS = (21, 22, 23, 24, 25, 26, 27)  # release and end-of-availability dates: docs/simulator.md
 DEFAULT_VERSION = 24

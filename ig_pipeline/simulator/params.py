@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from ig_pipeline.simulator.days import day_start
-from ig_pipeline.simulator.errors import (
-    GraphError,
-    param_error,
-)
+from ig_pipeline.simulator.errors import GraphError, param_error
+from ig_pipeline.simulator.metrics import DEFAULT_VERSION, VERSIONS
 
 
 @dataclass
@@ -129,3 +127,18 @@ def decode_cursor(value: str, n: int) -> tuple[int, ...]:
         return tuple(int(p) for p in parts)
     except (ValueError, UnicodeDecodeError):
         raise param_error("Invalid cursor") from None
+
+
+def parse_version(segs: list[str]) -> tuple[int | None, list[str], str | None]:
+    """(major, remaining segments, bad version string)."""
+    if segs and segs[0][:1] == "v" and segs[0][1:2].isdigit():
+        raw = segs[0]
+        try:
+            major, minor = raw[1:].split(".")
+            major_i = int(major)
+            if minor != "0" or major_i not in VERSIONS:
+                raise ValueError
+        except ValueError:
+            return None, segs[1:], raw
+        return major_i, segs[1:], None
+    return DEFAULT_VERSION, segs, None

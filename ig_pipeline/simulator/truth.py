@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ig_pipeline.simulator.context import Ctx
 from ig_pipeline.simulator.days import day_end, pacific_ordinal
 from ig_pipeline.simulator.entities import TWO_YEARS, Media
 from ig_pipeline.simulator.errors import GraphError
@@ -23,6 +24,7 @@ from ig_pipeline.simulator.metrics import (
     TS,
     media_metric_names,
 )
+from ig_pipeline.simulator.nodes import ig_node
 from ig_pipeline.simulator.params import Sel
 
 # Why the API serves no value for a metric of a media at an instant.
@@ -40,7 +42,6 @@ CHILD_FIELDS = [Sel(n, {}, None) for n in ("id", "media_type", "media_url", "thu
 
 
 def _ctx(at: float, version: int):
-    from ig_pipeline.simulator.app import Ctx
 
     return Ctx(version, at, "", {}, None)
 
@@ -112,10 +113,10 @@ def live_stories(sim, account, at: float) -> list[str]:
     return [s.id for s in sim.world.live_stories(account, at)]
 
 
-def account_node(sim, graph, account, at: float, version: int = DEFAULT_VERSION) -> dict:
+def account_node(sim, account, at: float, version: int = DEFAULT_VERSION) -> dict:
     names = ("id", "username", "name", "account_type", "followers_count", "follows_count", "media_count",
              "profile_picture_url", "website", "biography")
-    return graph.ig_node(_ctx(at, version), account, [Sel(n, {}, None) for n in names])
+    return ig_node(sim, _ctx(at, version), account, [Sel(n, {}, None) for n in names])
 
 
 def demographics(sim, account, at: float, version: int = DEFAULT_VERSION) -> list[dict]:
