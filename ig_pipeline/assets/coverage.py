@@ -13,8 +13,9 @@ NULLs the API legitimately leaves are not counted against a metric (docs/runbook
   insight-less row posted before the account's oldest row *with* insights is read as that;
 - follower metrics (new_followers, follows/unfollows) of accounts under 100 followers, and
   new_followers of days more than 30 days before the run (the API keeps 30 days);
-- facebook_views / crossposted_views exist only for media shared to Facebook: they never ERROR,
-  and WARN only when not one of at least ``CONDITIONAL_MIN_ROWS`` rows has them.
+- facebook_views / crossposted_views exist only for media shared to Facebook and are asked only
+  with the client's ``fetch_facebook_views`` setting: measured only then, they never ERROR, and
+  WARN only when not one of at least ``CONDITIONAL_MIN_ROWS`` rows has them.
 
 Stories under 5 viewers need no rule: the API answers no insights at all and no row is written.
 """
@@ -93,12 +94,13 @@ class CoverageResult:
                                    severity=self.severity, metadata=self.metadata())
 
 
-def media_columns(product: str, version: str, on: date) -> list[tuple[str, bool]]:
-    """(column, conditional) for every metric the catalog says ``product`` supports on ``version``."""
+def media_columns(product: str, version: str, on: date, opt_in: bool = False) -> list[tuple[str, bool]]:
+    """(column, conditional) for every metric the catalog says ``product`` supports on ``version``
+    (``opt_in``: also the metrics asked only on request, as the client's fetch_facebook_views does)."""
     out = []
     for metric in catalog.MEDIA_METRICS:
         if product in metric.products and metric.available(version, on):
-            if metric.requested_by_default or metric.name in CONDITIONAL:
+            if metric.requested_by_default or (opt_in and metric.name in CONDITIONAL):
                 for column in (metric.column, *metric.breakdown_columns.values()):
                     out.append((column, metric.name in CONDITIONAL))
     return out
@@ -124,7 +126,7 @@ def _judge(coverages: Iterable[Coverage], conditional: set[tuple[str, str]]) -> 
     return errors, warnings
 
 
-def media_coverage(rows: list[dict], version: str, now: datetime) -> CoverageResult:
+def media_coverage(rows: list[dict], version: str, now: datetime, opt_in: bool = False) -> CoverageResult:
     """Coverage of media insight rows (instagram_media_daily / _intraday) joined with ``posted_at``."""
     by_product: dict[str, list[dict]] = {}
     for row in rows:
@@ -150,7 +152,7 @@ def media_coverage(rows: list[dict], version: str, now: datetime) -> CoverageRes
                 excluded["posted_before_conversion"] += 1
             else:
                 eligible.append(r)
-        for column, is_conditional in media_columns(product, version, now.date()):
+        for column, is_conditional in media_columns(product, version, now.date(), opt_in):
             c = Coverage(product, column)
             if is_conditional:
                 conditional.add((product, column))
@@ -265,7 +267,8 @@ def media_daily_coverage(context: dg.AssetCheckExecutionContext, warehouse: Post
         return _not_run("instagram_media_daily")
     rows = _rows(warehouse, _MEDIA_ROWS.format(table="instagram_media_daily", where="r.day = ANY(:days)"),
                  {"days": days})
-    return media_coverage(rows, _version(graph), clock.now()).check_result("instagram_media_daily")
+    return media_coverage(rows, _version(graph), clock.now(),
+                          graph.fetch_facebook_views).check_result("instagram_media_daily")
 
 
 @dg.asset_check(asset="instagram_media_intraday", name="metric_coverage", description=_DESCRIPTION)
@@ -276,7 +279,8 @@ def media_intraday_coverage(context: dg.AssetCheckExecutionContext, warehouse: P
         return _not_run("instagram_media_intraday")
     rows = _rows(warehouse, _MEDIA_ROWS.format(table="instagram_media_intraday", where="r.captured_at = :w"),
                  {"w": window})
-    return media_coverage(rows, _version(graph), clock.now()).check_result("instagram_media_intraday")
+    return media_coverage(rows, _version(graph), clock.now(),
+                          graph.fetch_facebook_views).check_result("instagram_media_intraday")
 
 
 @dg.asset_check(asset="instagram_account_daily", name="metric_coverage", description=_DESCRIPTION)

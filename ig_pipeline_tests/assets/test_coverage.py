@@ -17,7 +17,7 @@ VERSION = "v24.0"
 def _media(media_id: str, product: str, account: str = "a1", posted: datetime | None = None, **values) -> dict:
     row = {"media_id": media_id, "ig_user_id": account, "media_product_type": product,
            "posted_at": posted or NOW - timedelta(days=3), **dict.fromkeys(catalog.MEDIA_INSIGHT_COLUMNS)}
-    for column, _ in coverage.media_columns(product, VERSION, NOW.date()):
+    for column, _ in coverage.media_columns(product, VERSION, NOW.date(), opt_in=True):
         row[column] = 1
     return row | values
 
@@ -69,12 +69,14 @@ def test_media_older_than_two_years_and_before_the_conversion_are_legitimate_nul
 
 def test_facebook_views_never_errors_and_warns_only_when_absent_on_many_rows():
     few = [_media(f"r{i}", "REELS", facebook_views=None, crossposted_views=None) for i in range(5)]
-    assert coverage.media_coverage(few, VERSION, NOW).passed
+    assert coverage.media_coverage(few, VERSION, NOW, opt_in=True).passed
     many = [_media(f"r{i}", "REELS", facebook_views=None) for i in range(coverage.CONDITIONAL_MIN_ROWS)]
-    result = coverage.media_coverage(many, VERSION, NOW)
+    result = coverage.media_coverage(many, VERSION, NOW, opt_in=True)
     assert result.errors == [] and [c.column for c in result.warnings] == ["facebook_views"]
     some = many[:-1] + [_media("shared", "REELS", facebook_views=7)]
-    assert coverage.media_coverage(some, VERSION, NOW).passed
+    assert coverage.media_coverage(some, VERSION, NOW, opt_in=True).passed
+    # not asked for (fetch_facebook_views off): not measured
+    assert coverage.media_coverage(many, VERSION, NOW).passed
 
 
 def _day_row(account: str, day: date, **values) -> dict:
@@ -111,10 +113,7 @@ def test_coverage_checks_pass_on_real_runs_and_fail_when_a_served_metric_is_drop
     assert set(checks) == {(a, "metric_coverage") for a in ("instagram_media_daily", "instagram_media_intraday",
                                                             "instagram_account_daily", "instagram_account_intraday")}
     problems = {k: {m: v.value for m, v in c.metadata.items()} for k, c in checks.items() if not c.passed}
-    assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks.values() if not c.passed), problems
-    # facebook_views/crossposted_views: WARN while the client does not request them (issue 12 item 6)
-    warned = {w["metric"] for c in checks.values() if not c.passed for w in c.metadata["below_threshold"].value}
-    assert warned <= coverage.CONDITIONAL, problems
+    assert not problems, problems
     assert checks[("instagram_media_daily", "metric_coverage")].metadata["rows_checked"].value > 0
 
     # the client silently loses a metric the API served (what issue 12 found for feed and story reach)

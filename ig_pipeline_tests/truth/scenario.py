@@ -46,6 +46,7 @@ class Run:
     first_day: str | None = None
     last_day: str | None = None
     seconds: float = 0.0  # wall-clock duration of the run
+    failed_checks: list[str] = field(default_factory=list)  # "asset:check severity" of checks that failed
 
 
 @dataclass
@@ -115,21 +116,30 @@ def connect_all(scenario: Scenario, settings) -> None:
     scenario.env.accounts = sorted(scenario.owners)
 
 
+def _defs(scenario: Scenario) -> dg.Definitions:
+    """The project's definitions on the simulator, at its clock; facebook_views/crossposted_views on
+    (the setting that asks for them, so that they too are compared with what the API serves)."""
+    env = scenario.env
+    return env.defs(graph=env.graph(fetch_facebook_views=True))
+
+
 def _execute(scenario: Scenario, instance, job: str, *, partition_key=None, tags=None) -> Run:
     env = scenario.env
     at = env.now()
     began = time.monotonic()
-    result = env.defs().resolve_job_def(job).execute_in_process(
+    result = _defs(scenario).resolve_job_def(job).execute_in_process(
         instance=instance, partition_key=partition_key, tags=tags or {}, raise_on_error=True)
     assert result.success, job
     run = Run(job, at, result.run_id, partition_key, (tags or {}).get("dagster/asset_partition_range_start"),
               (tags or {}).get("dagster/asset_partition_range_end"), time.monotonic() - began)
+    run.failed_checks = [f"{e.asset_key.to_user_string()}:{e.check_name} {e.severity.value}"
+                         for e in result.get_asset_check_evaluations() if not e.passed]
     scenario.runs.append(run)
     return run
 
 
 def _daily_schedules(scenario: Scenario, instance) -> None:
-    defs = scenario.env.defs()
+    defs = _defs(scenario)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=scenario.env.now(),
                                         repository_def=defs.get_repository_def())
     for schedule in DAILY_SYNC_SCHEDULES:
