@@ -35,6 +35,9 @@ from ig_pipeline_tests.truth.scenario import (
     temp_data_dir,
 )
 
+# The scenario runs once, in the first test's setup: about a minute alone, more on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
+
 TABLES = [t for t in schema.metadata.sorted_tables]
 COLUMNS = [(t.name, c.name) for t in TABLES for c in t.columns if c.name not in compare.BOOKKEEPING]
 
