@@ -92,10 +92,10 @@ def run_worker(phase: str, sim: str, db: str) -> dict:
 async def connect(sim: str, db: str) -> int:
     """Connection rows with simulator-minted tokens (what the OAuth handler would store)."""
     from ig_pipeline.config import load_settings
+    from ig_pipeline.connections.crypto import TokenCipher
     from ig_pipeline.warehouse import schema
     from ig_pipeline.warehouse.database import get_engine
     from ig_pipeline.warehouse.upsert import bulk_upsert
-    from ig_pipeline.web.crypto import TokenCipher
 
     cipher = TokenCipher.from_settings(load_settings())
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=50)) as http:

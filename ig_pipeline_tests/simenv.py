@@ -110,7 +110,7 @@ class _keep:
 
 def connect_accounts(sim_url: str, warehouse: PostgresWarehouse, limit: int | None = None) -> list[str]:
     """Store connections for the world's accounts with simulator-minted tokens, encrypted as the web handler does."""
-    from ig_pipeline.web.crypto import TokenCipher
+    from ig_pipeline.connections.crypto import TokenCipher
 
     cipher = TokenCipher.from_settings(load_settings())
     world = httpx.get(f"{sim_url}/_sim/world", timeout=30).json()

@@ -20,8 +20,8 @@ WHERE sync_kind = :kind AND last_error_class = 'rate_limited' AND next_retry_at 
 def accounts_for_run(context: dg.AssetExecutionContext, warehouse, config: AccountSelection, *, kind: str,
                      now: datetime) -> tuple[list[AccountRef], list[str]]:
     """(accounts to sync, accounts skipped because the API asked us to wait)."""
-    from ig_pipeline.web.connections import active_accounts
-    from ig_pipeline.web.crypto import TokenCipher
+    from ig_pipeline.connections.crypto import TokenCipher
+    from ig_pipeline.connections.store import active_accounts
 
     cipher = TokenCipher.from_settings(load_settings())
     with warehouse.transaction() as conn:

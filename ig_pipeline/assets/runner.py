@@ -189,7 +189,7 @@ def report_rows_per_day(context: dg.AssetExecutionContext, warehouse, table: str
 
 
 def _mark_needs_reauth(conn: Connection, ig_user_id: str, reason: str) -> None:
-    from ig_pipeline.web.connections import mark_needs_reauth
+    from ig_pipeline.connections.store import mark_needs_reauth
 
     mark_needs_reauth(conn, ig_user_id, reason)
 

@@ -16,8 +16,8 @@ from ig_pipeline.warehouse.resource import PostgresWarehouse
 @dg.op(description="Refresh Instagram-login tokens before they expire; flag Facebook tokens that need a reconnect.")
 def token_upkeep_op(context: dg.OpExecutionContext, graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
                     clock: PipelineClock) -> dg.Output[dict]:
-    from ig_pipeline.web.crypto import TokenCipher
-    from ig_pipeline.web.upkeep import token_upkeep
+    from ig_pipeline.connections.crypto import TokenCipher
+    from ig_pipeline.connections.lifecycle import token_upkeep
 
     settings = load_settings()
     cipher = TokenCipher.from_settings(settings)

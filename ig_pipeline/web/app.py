@@ -3,7 +3,7 @@
 
 Pages are plain HTML with the original troubleshooting explanations. Tokens, codes and secrets
 never appear in pages, logs or exceptions; every Graph call goes through the one Graph client.
-An account connected by one owner is never moved to another by a connect (web/tenancy.py); bodies
+An account connected by one owner is never moved to another by a connect (connections/ownership.py); bodies
 are bounded (web/limits.py); every page gets the headers of web/security.py. docs/oauth.md.
 """
 
@@ -24,19 +24,19 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from ig_pipeline.config import Settings, _is_local, load_settings
+from ig_pipeline.connections.crypto import TokenCipher
+from ig_pipeline.connections.ownership import links_revoked_before, store_connections
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.database import get_engine, warehouse_url
 from ig_pipeline.warehouse.upsert import bulk_upsert
 from ig_pipeline.web import disconnect as disconnect_pages
-from ig_pipeline.web.crypto import TokenCipher
 from ig_pipeline.web.limits import BodyTooLarge, same_secret, signed_webhook_body
 from ig_pipeline.web.links import LinkRejected, verify_link
 from ig_pipeline.web.security import SecurityHeaders
 from ig_pipeline.web.state import COOKIE, STATE_TTL_S, StateRejected, StateStore
 from ig_pipeline.web.style import STYLE_TAG
-from ig_pipeline.web.tenancy import links_revoked_before, store_connections
 
 log = logging.getLogger(__name__)
 

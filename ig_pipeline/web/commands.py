@@ -45,8 +45,8 @@ def _link(args) -> int:
     if not args.owner.strip() or args.ttl <= 0:
         raise UserError("--owner must be a non-empty id and --ttl a positive number of seconds")
     if args.revoke:
+        from ig_pipeline.connections.ownership import revoke_links
         from ig_pipeline.warehouse.database import get_engine, warehouse_url
-        from ig_pipeline.web.tenancy import revoke_links
 
         with get_engine(warehouse_url(load_settings())).begin() as conn:
             cutoff = revoke_links(conn, args.owner.strip())
@@ -65,8 +65,8 @@ def _link(args) -> int:
 
 def _transfer(args) -> int:
     from ig_pipeline.cli import UserError
+    from ig_pipeline.connections.ownership import TransferError, transfer
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
-    from ig_pipeline.web.tenancy import TransferError, transfer
 
     try:
         with get_engine(warehouse_url(load_settings())).begin() as conn:
@@ -85,8 +85,8 @@ def _transfer(args) -> int:
 def _rotate(args) -> int:
     from sqlalchemy import text
 
+    from ig_pipeline.connections.crypto import TokenCipher
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
-    from ig_pipeline.web.crypto import TokenCipher
 
     settings = load_settings()
     cipher = TokenCipher.from_settings(settings)

@@ -2,7 +2,7 @@
 
 The link carries the owner id signed with a key derived from the app secret (itsdangerous), so
 it cannot be forged or altered, and it expires (24 h by default). An operator can revoke every link
-of an owner signed until now (``ig-pipeline connect-link --revoke``; web/tenancy.py). A reverse proxy
+of an owner signed until now (``ig-pipeline connect-link --revoke``; connections/ownership.py). A reverse proxy
 that already authenticates users may instead pass the owner in ``X-IG-Owner`` when
 IG_TRUST_PROXY_HEADER=1 (then the handler must be reachable only through that proxy: docs/oauth.md).
 """

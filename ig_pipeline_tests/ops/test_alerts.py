@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from ig_pipeline.assets.selection import ACCOUNTS_TAG
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.ops import alerts
 from ig_pipeline.ops.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.partitions import intraday_key
-from ig_pipeline.web.crypto import TokenCipher
 
 
 class Receiver:

@@ -50,7 +50,7 @@ KNOWN_FAILING: dict[tuple[str, str], str] = {
 
 
 def _builders(scenario, truth, settings, stored):
-    from ig_pipeline.web.crypto import TokenCipher
+    from ig_pipeline.connections.crypto import TokenCipher
 
     cipher = TokenCipher.from_settings(settings)
     app_token = f"{settings.app_id}|{settings.app_secret}"

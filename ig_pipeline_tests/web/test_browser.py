@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from ig_pipeline.web.crypto import TokenCipher
+from ig_pipeline.connections.crypto import TokenCipher
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = [pytest.mark.browser,

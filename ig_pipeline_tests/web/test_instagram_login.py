@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urljoin, urlparse
 import httpx
 import pytest
 
+from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.demo.connect import _FormParser
-from ig_pipeline.web.crypto import TokenCipher
 
 CONNECTIONS = "SELECT * FROM instagram_connection"
 

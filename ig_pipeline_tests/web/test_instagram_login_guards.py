@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 import httpx
 import sqlalchemy as sa
 
+from ig_pipeline.connections.crypto import TokenCipher
+from ig_pipeline.connections.lifecycle import token_upkeep
 from ig_pipeline.demo.connect import _FormParser
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.web.crypto import TokenCipher
-from ig_pipeline.web.upkeep import token_upkeep
 
 CONNECTIONS = "SELECT * FROM instagram_connection"
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from itsdangerous.timed import TimestampSigner
 
+from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.demo.connect import _FormParser
-from ig_pipeline.web.crypto import TokenCipher
 
 CONNECTIONS = "SELECT * FROM instagram_connection"
 

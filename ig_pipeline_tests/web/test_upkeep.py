@@ -9,11 +9,11 @@ import httpx
 import sqlalchemy as sa
 
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections.crypto import TokenCipher
+from ig_pipeline.connections.lifecycle import token_upkeep
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.upsert import bulk_upsert
-from ig_pipeline.web.crypto import TokenCipher
-from ig_pipeline.web.upkeep import token_upkeep
 
 START = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
