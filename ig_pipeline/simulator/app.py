@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ig_pipeline.simulator.admin import routes as admin_routes
+from ig_pipeline.simulator.admin import ROUTES as ADMIN_ROUTES
 from ig_pipeline.simulator.batch import run_batch
 from ig_pipeline.simulator.calls import run_item
 from ig_pipeline.simulator.days import iso
@@ -28,8 +28,10 @@ from ig_pipeline.simulator.httpio import (
 from ig_pipeline.simulator.metrics import VERSIONS
 from ig_pipeline.simulator.oauth import instagram_code_exchange
 from ig_pipeline.simulator.params import parse_version
-from ig_pipeline.simulator.ratelimit import routes as rate_limit_routes
+from ig_pipeline.simulator.ratelimit import ROUTES as RATE_LIMIT_ROUTES
 from ig_pipeline.simulator.state import Simulator
+from ig_pipeline.simulator.truth_routes import ROUTES as TRUTH_ROUTES
+from ig_pipeline.simulator.webhooks import ROUTES as WEBHOOK_ROUTES
 
 
 async def graph_endpoint(request: Request) -> Response:
@@ -74,7 +76,7 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 def create_app(config) -> Starlette:
     sim = Simulator(config)
-    routes = admin_routes(sim) + rate_limit_routes(sim) + [
+    routes = ADMIN_ROUTES + TRUTH_ROUTES + WEBHOOK_ROUTES + RATE_LIMIT_ROUTES + [
         Route("/{path:path}", graph_endpoint, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: on_error},

@@ -18,7 +18,6 @@ def fmt_expiry(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, PT).strftime("%A, %d-%b-%y %H:%M:%S %Z")
 
 
-
 def authenticate(sim, ctx: Ctx) -> Token:
     raw = ctx.token_raw
     if not raw:
@@ -41,6 +40,7 @@ def authenticate(sim, ctx: Ctx) -> Token:
     ctx.token = tok
     return tok
 
+
 def check_proof(sim, ctx: Ctx, raw: str) -> None:
     proof, t = ctx.params.get("appsecret_proof"), ctx.params.get("appsecret_time")
     if not proof:
@@ -58,6 +58,7 @@ def check_proof(sim, ctx: Ctx, raw: str) -> None:
         good = hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(good, proof):
             raise param_error("Invalid appsecret_proof provided in the API argument")
+
 
 def can_see(sim, tok: Token, account) -> bool:
     if sim.revoked.get(account.id, -1) >= tok.issued:

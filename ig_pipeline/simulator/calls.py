@@ -14,7 +14,7 @@ from ig_pipeline.simulator.faults import FAULT_ERRORS, HANG_S, buc_error, match_
 from ig_pipeline.simulator.router import dispatch, resolve_account
 from ig_pipeline.simulator.state import Simulator
 
-log = logging.getLogger("ig_pipeline.simulator")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,7 +28,6 @@ class Item:
     null: bool = False
     reset: bool = False
     hang: bool = False
-
 
 
 async def run_item(sim: Simulator, method: str, version: int, segs: list[str], params: dict,

@@ -14,7 +14,6 @@ def unit(*parts) -> float:
     return h64(*parts) / 18446744073709551616.0
 
 
-
 def split(total: int, weights: list[float]) -> list[int]:
     """Largest-remainder split of an integer by weights (sums exactly to total)."""
     s = sum(weights) or 1.0

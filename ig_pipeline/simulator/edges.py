@@ -19,6 +19,7 @@ async def ig_edge(sim, ctx: Ctx, tok: Token, a, edge: str, fields) -> dict:
         return AccountInsights(sim, ctx, a).run(ctx.params)
     return media_list(sim, ctx, a, fields, stories=(edge == "stories"))
 
+
 def media_list(sim, ctx: Ctx, a, fields, stories: bool = False) -> dict:
     p, now, w = ctx.params, ctx.now, sim.world
     limit = parse_limit(p.get("limit"))
@@ -34,7 +35,7 @@ def media_list(sim, ctx: Ctx, a, fields, stories: bool = False) -> dict:
         if page:
             paging = {"cursors": {"before": encode_cursor(start), "after": encode_cursor(start + len(page) - 1)}}
             if start + len(page) < len(items):
-                paging["next"] = _next_url(sim, ctx, f"{a.id}/stories", paging["cursors"]["after"])
+                paging["next"] = _next_url(ctx, f"{a.id}/stories", paging["cursors"]["after"])
             out["paging"] = paging
         return out
     since = parse_time_param("since", p.get("since"))
@@ -81,13 +82,14 @@ def media_list(sim, ctx: Ctx, a, fields, stories: bool = False) -> dict:
         c_after = encode_cursor(page[-1].day, page[-1].k)
         paging = {"cursors": {"before": c_before, "after": c_after}}
         if more_older:
-            paging["next"] = _next_url(sim, ctx, f"{a.id}/media", c_after)
+            paging["next"] = _next_url(ctx, f"{a.id}/media", c_after)
         if more_newer:
-            paging["previous"] = _next_url(sim, ctx, f"{a.id}/media", c_before, key="before")
+            paging["previous"] = _next_url(ctx, f"{a.id}/media", c_before, key="before")
         out["paging"] = paging
     return out
 
-def _next_url(sim, ctx: Ctx, path: str, cursor: str, key: str = "after") -> str:
+
+def _next_url(ctx: Ctx, path: str, cursor: str, key: str = "after") -> str:
     q = {k: v for k, v in ctx.params.items() if k not in ("after", "before", "appsecret_proof", "appsecret_time")}
     q[key] = cursor
     return f"{ctx.base}/v{ctx.version}.0/{path}?{urlencode(q)}"

@@ -7,12 +7,11 @@ import json
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 
 class ResetConnection(Exception):
     """Raised to drop the connection mid-response (fault ``reset``)."""
-
 
 
 REDACT = {"access_token", "client_secret", "fb_exchange_token", "input_token", "appsecret_proof", "code"}
@@ -20,7 +19,6 @@ REDACT = {"access_token", "client_secret", "fb_exchange_token", "input_token", "
 
 def redact(params: dict) -> dict:
     return {k: ("[redacted]" if k in REDACT else v) for k, v in params.items()}
-
 
 
 def token_from(request: Request, params: dict) -> str | None:
@@ -63,7 +61,6 @@ class ResetResponse(Response):
         raise ResetConnection()
 
 
-
 async def read_params(request: Request) -> dict:
     """Query parameters, plus a POST body's form, urlencoded or JSON fields (an unreadable body counts as empty)."""
     params = dict(request.query_params)
@@ -84,3 +81,17 @@ async def read_params(request: Request) -> dict:
         except Exception:  # noqa: BLE001 - a body we cannot read is treated as empty
             pass
     return params
+
+
+def bad_request(message: str, status: int = 400) -> JSONResponse:
+    """An ``/_sim`` admin error (plain JSON, not a Graph error envelope)."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def json_body(request: Request) -> dict:
+    """An ``/_sim`` request's JSON object body; anything else counts as ``{}``."""
+    try:
+        body = await request.json()
+    except Exception:  # noqa: BLE001
+        return {}
+    return body if isinstance(body, dict) else {}

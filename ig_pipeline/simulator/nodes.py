@@ -39,6 +39,7 @@ def me_node(sim, ctx: Ctx, tok: Token, fields) -> dict:
             raise param_error(f"Tried accessing nonexisting field ({n}) on node type (User)")
     return out
 
+
 def page_dict(sim, ctx: Ctx, tok: Token, page, names) -> dict:
     out = {}
     for n in names:
@@ -64,11 +65,13 @@ def page_dict(sim, ctx: Ctx, tok: Token, page, names) -> dict:
             raise param_error(f"Tried accessing nonexisting field ({n}) on node type (Page)")
     return out
 
+
 def page_node(sim, ctx, tok, page, fields) -> dict:
     names = [s.name for s in fields] if fields else ["name", "id"]
     out = page_dict(sim, ctx, tok, page, names)
     out.setdefault("id", page.id)
     return out
+
 
 def accounts(sim, ctx: Ctx, tok: Token, fields) -> dict:
     user = sim.world.fb_by_id[tok.fb_user_id]
@@ -151,6 +154,7 @@ def ig_node(sim, ctx: Ctx, a, fields, me: bool = False) -> dict:
     if "id" not in out:
         out["id"] = a.id
     return out
+
 
 def business_discovery(sim, ctx: Ctx, sel: Sel) -> dict:
     username = sel.mods.get("username")

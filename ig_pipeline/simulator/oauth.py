@@ -21,6 +21,7 @@ def _check_app(sim, p: dict, need_secret: bool = True) -> None:
     if need_secret and p.get("client_secret") != sim.app_secret:
         raise GraphError(100, "Error validating client secret.", 36010 - 1)
 
+
 def oauth_access_token(sim, ctx: Ctx) -> dict:
     p, now = ctx.params, ctx.now
     grant = p.get("grant_type")
@@ -60,6 +61,7 @@ def oauth_access_token(sim, ctx: Ctx) -> dict:
     token, life = sim.mint_user(code["fb_user_id"], long=False, scopes=code["granted"])
     return {"access_token": token, "token_type": "bearer", "expires_in": life}
 
+
 def ig_exchange(sim, ctx: Ctx) -> dict:
     p = ctx.params
     if p.get("grant_type") != "ig_exchange_token":
@@ -74,6 +76,7 @@ def ig_exchange(sim, ctx: Ctx) -> dict:
                            scopes=tok.scopes)
     return {"access_token": token, "token_type": "bearer", "expires_in": LONG_S}
 
+
 def ig_refresh(sim, ctx: Ctx) -> dict:
     p = ctx.params
     if p.get("grant_type") != "ig_refresh_token":
@@ -87,6 +90,7 @@ def ig_refresh(sim, ctx: Ctx) -> dict:
     token = sim.codec.mint("ig", ig_user_id=tok.ig_user_id, issued=now, expires=now + LONG_S, long=True,
                            scopes=tok.scopes)
     return {"access_token": token, "token_type": "bearer", "expires_in": LONG_S}
+
 
 def debug_token(sim, ctx: Ctx) -> dict:
     p = ctx.params
@@ -127,14 +131,13 @@ def debug_token(sim, ctx: Ctx) -> dict:
         data["error"] = {"code": err.code, "message": err.message, "subcode": err.subcode}
     return {"data": data}
 
+
 def _targets(sim, tok: Token) -> tuple[list[str], list[str]]:
     if tok.kind == "ig":
         return [tok.ig_user_id], []
     user = sim.world.fb_by_id.get(tok.fb_user_id)
     pages = [pg for pg in (user.pages if user else []) if tok.kind == "user" or pg.id == tok.page_id]
     return [pg.ig_id for pg in pages if pg.ig_id], [pg.id for pg in pages]
-
-
 
 
 async def instagram_code_exchange(sim, path: str, params: dict, now: float) -> Response:

@@ -106,13 +106,13 @@ class BucMeter:
                 "total_time": total_time}
 
 
-def routes(sim) -> list[Route]:
+async def buc_state(request: Request):
     """``GET /_sim/buc/{ig}``: the account's impressions, 24 h call limit and usage (admin, not metered)."""
+    sim = request.app.state.sim
+    ig = request.path_params["ig"]
+    if ig not in sim.world.by_id:
+        return JSONResponse({"error": f"unknown account {ig}"}, status_code=404)
+    return JSONResponse(sim.buc.state(ig, sim.now()))
 
-    async def buc_state(request: Request):
-        ig = request.path_params["ig"]
-        if ig not in sim.world.by_id:
-            return JSONResponse({"error": f"unknown account {ig}"}, status_code=404)
-        return JSONResponse(sim.buc.state(ig, sim.now()))
 
-    return [Route("/_sim/buc/{ig}", buc_state, methods=["GET"])]
+ROUTES = [Route("/_sim/buc/{ig}", buc_state, methods=["GET"])]

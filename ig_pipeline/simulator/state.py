@@ -70,7 +70,7 @@ class Simulator:
         self.app_calls: dict[int, int] = {}
         self.codes: dict[str, dict] = {}
         self.revoked: dict[str, float] = {}
-        self.delivered: set[str] = set()
+        self.webhook_deliveries: dict[str, dict] = {}  # story id -> its story_insights webhook, once sent
         self.trace_seq = 0
         env_redirect = os.environ.get("IG_REDIRECT_URI")
         self.redirect_uris = list(config.redirect_uris or ([env_redirect] if env_redirect else []))
