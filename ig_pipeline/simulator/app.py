@@ -15,7 +15,7 @@ from ig_pipeline.simulator.admin import ROUTES as ADMIN_ROUTES
 from ig_pipeline.simulator.batch import run_batch
 from ig_pipeline.simulator.calls import run_item
 from ig_pipeline.simulator.days import iso
-from ig_pipeline.simulator.dialog import handle, handle_ig_authorize
+from ig_pipeline.simulator.dialog import handle, handle_ig_authorize, instagram_code_exchange
 from ig_pipeline.simulator.errors import GraphError
 from ig_pipeline.simulator.httpio import (
     ResetCatcher,
@@ -26,7 +26,6 @@ from ig_pipeline.simulator.httpio import (
     token_from,
 )
 from ig_pipeline.simulator.metrics import VERSIONS
-from ig_pipeline.simulator.oauth import instagram_code_exchange
 from ig_pipeline.simulator.params import parse_version
 from ig_pipeline.simulator.ratelimit import ROUTES as RATE_LIMIT_ROUTES
 from ig_pipeline.simulator.state import Simulator

@@ -1,4 +1,5 @@
-"""The Facebook Login dialog and the Instagram Login authorize page (HTML, Allow / Deny) and their redirects.
+"""The Facebook Login dialog and the Instagram Login authorize page (HTML, Allow / Deny), their redirects,
+and the Instagram Login code exchange (``POST /oauth/access_token``).
 
 Both list the requested permissions as ticked checkboxes the user may untick, as Meta's dialogs do;
 the code, and every token made from it, carries only what stayed ticked. A client that is not a
@@ -12,8 +13,11 @@ import html
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from ig_pipeline.simulator.days import iso
+from ig_pipeline.simulator.faults import FAULT_ERRORS, match_fault
+from ig_pipeline.simulator.httpio import json_response, redact
 from ig_pipeline.simulator.tokens import IG_SCOPES
 
 
@@ -159,3 +163,18 @@ def ig_code_exchange(sim, params: dict) -> tuple[int, dict]:
                            scopes=code["granted"])
     return 200, {"data": [{"access_token": token, "user_id": code["ig_user_id"],
                            "permissions": ",".join(code["granted"])}]}
+
+
+async def instagram_code_exchange(sim, path: str, params: dict, now: float) -> Response:
+    """``POST /oauth/access_token`` with ``grant_type=authorization_code``: the Instagram Login code exchange."""
+    fault = match_fault(sim, None, path, False, False) if sim.faults else None
+    if fault is not None and fault["kind"] in FAULT_ERRORS:  # an outage hits this host too
+        err = FAULT_ERRORS[fault["kind"]]()
+        status, body = err.status, err.envelope(sim.trace())
+    else:
+        status, body = ig_code_exchange(sim, params)
+    sim.record({"at": iso(now), "method": "POST", "path": path, "params": redact(params), "account": None,
+                "counted_calls": 1, "status": status, "error_code": (body.get("code") or
+                                                                       body.get("error", {}).get("code"))
+                if status != 200 else None})
+    return json_response(status, body)

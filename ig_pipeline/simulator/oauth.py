@@ -3,15 +3,10 @@ Instagram Login code), ``/access_token``, ``/refresh_access_token`` and ``/debug
 
 from __future__ import annotations
 
-from starlette.responses import Response
-
 from ig_pipeline.simulator.auth import authenticate, fmt_expiry
 from ig_pipeline.simulator.context import Ctx
-from ig_pipeline.simulator.days import DAY, iso
-from ig_pipeline.simulator.dialog import ig_code_exchange
+from ig_pipeline.simulator.days import DAY
 from ig_pipeline.simulator.errors import GraphError, param_error
-from ig_pipeline.simulator.faults import FAULT_ERRORS, match_fault
-from ig_pipeline.simulator.httpio import json_response, redact
 from ig_pipeline.simulator.tokens import DATA_ACCESS_S, LONG_S, Token
 
 
@@ -138,18 +133,3 @@ def _targets(sim, tok: Token) -> tuple[list[str], list[str]]:
     user = sim.world.fb_by_id.get(tok.fb_user_id)
     pages = [pg for pg in (user.pages if user else []) if tok.kind == "user" or pg.id == tok.page_id]
     return [pg.ig_id for pg in pages if pg.ig_id], [pg.id for pg in pages]
-
-
-async def instagram_code_exchange(sim, path: str, params: dict, now: float) -> Response:
-    """``POST /oauth/access_token`` with ``grant_type=authorization_code``: the Instagram Login code exchange."""
-    fault = match_fault(sim, None, path, False, False) if sim.faults else None
-    if fault is not None and fault["kind"] in FAULT_ERRORS:  # an outage hits this host too
-        err = FAULT_ERRORS[fault["kind"]]()
-        status, body = err.status, err.envelope(sim.trace())
-    else:
-        status, body = ig_code_exchange(sim, params)
-    sim.record({"at": iso(now), "method": "POST", "path": path, "params": redact(params), "account": None,
-                "counted_calls": 1, "status": status, "error_code": (body.get("code") or
-                                                                       body.get("error", {}).get("code"))
-                if status != 200 else None})
-    return json_response(status, body)
