@@ -10,7 +10,6 @@ they are stored only on the day that just ended (yesterday, Pacific), never unde
 from datetime import date, timedelta
 
 import dagster as dg
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from ig_pipeline.assets.accounts import accounts_for_run
@@ -25,6 +24,7 @@ from ig_pipeline.assets.common import (
 from ig_pipeline.assets.runner import report_rows_per_day, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.connections import store as connections
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
@@ -35,15 +35,10 @@ KIND = "account_daily"
 TABLE = "instagram_account_daily"
 
 
-_ACCOUNT_TYPE = text("UPDATE instagram_connection SET account_type = :account_type "
-                     "WHERE ig_user_id = :ig_user_id AND account_type IS DISTINCT FROM :account_type")
-
-
 def keep_account_type_current(conn: Connection, result: FetchResult) -> None:
     """BUSINESS / MEDIA_CREATOR as the API says it today (an account can switch)."""
     if result.profile.get("account_type"):
-        conn.execute(_ACCOUNT_TYPE, {"account_type": result.profile["account_type"],
-                                     "ig_user_id": result.account.ig_user_id})
+        connections.set_account_type(conn, result.account.ig_user_id, result.profile["account_type"])
 
 
 @dg.asset(

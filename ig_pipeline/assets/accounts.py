@@ -9,6 +9,8 @@ from sqlalchemy import text
 
 from ig_pipeline.assets.selection import AccountSelection, selected
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections.crypto import TokenCipher
+from ig_pipeline.connections.store import active_accounts
 from ig_pipeline.graph.models import AccountRef
 
 _BLOCKED = text("""
@@ -20,9 +22,6 @@ WHERE sync_kind = :kind AND last_error_class = 'rate_limited' AND next_retry_at 
 def accounts_for_run(context: dg.AssetExecutionContext, warehouse, config: AccountSelection, *, kind: str,
                      now: datetime) -> tuple[list[AccountRef], list[str]]:
     """(accounts to sync, accounts skipped because the API asked us to wait)."""
-    from ig_pipeline.connections.crypto import TokenCipher
-    from ig_pipeline.connections.store import active_accounts
-
     cipher = TokenCipher.from_settings(load_settings())
     with warehouse.transaction() as conn:
         accounts = selected(active_accounts(conn, cipher), config, context.run.tags)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from ig_pipeline.assets.common import GROUP
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections import store as connections
 from ig_pipeline.partitions import pacific_day
 from ig_pipeline.reports import charts
 from ig_pipeline.warehouse.resource import PostgresWarehouse
@@ -22,7 +23,6 @@ from ig_pipeline.warehouse.resource import PostgresWarehouse
 MAX_EMBEDDED = 25  # accounts whose charts are embedded in the metadata (the files cover all)
 _SAFE_ID = re.compile(r"[0-9A-Za-z_-]+")
 
-_ACCOUNTS = text("SELECT ig_user_id, username FROM instagram_connection WHERE status = 'active' ORDER BY ig_user_id")
 _GROWTH = text("SELECT day, followers_count, new_followers FROM ig_follower_growth "
                "WHERE ig_user_id = :id AND day >= :since ORDER BY day")
 _ENGAGEMENT = text("SELECT day, reach, views FROM ig_daily_engagement WHERE ig_user_id = :id AND day >= :since "
@@ -72,7 +72,7 @@ def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, wa
     since = pacific_day(clock.now()) - timedelta(days=config.days)
     root = load_settings().data_dir / "reports"
     with warehouse.transaction() as conn:  # read everything first: no transaction held open while drawing
-        accounts = conn.execute(_ACCOUNTS).all()
+        accounts = connections.active_usernames(conn)
         data = {a.ig_user_id: load_account(conn, a.ig_user_id, since) for a in accounts}
     # Largest accounts first: the overview table and one metadata entry per account (its own
     # [Show Markdown] in the UI), so a chart is found by name instead of in one page of 75 images.

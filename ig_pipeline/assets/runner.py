@@ -26,6 +26,7 @@ import dagster as dg
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from ig_pipeline.connections.lifecycle import mark_needs_reauth
 from ig_pipeline.graph import catalog
 from ig_pipeline.graph.errors import ErrorClass
 from ig_pipeline.graph.models import AccountRef, FetchResult
@@ -123,7 +124,7 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
                                now=now, run_id=run_id, error_class=str(error.error_class), code=error.code,
                                message=error.message, retry_after_s=error.retry_after_s)
                 if error.error_class == ErrorClass.TOKEN_INVALID:
-                    _mark_needs_reauth(conn, account.ig_user_id, error.message)
+                    mark_needs_reauth(conn, account.ig_user_id, error.message)
 
     async def one(client, account: AccountRef, limit: asyncio.Semaphore, writers: asyncio.Semaphore) -> None:
         async with limit:
@@ -186,12 +187,6 @@ def report_rows_per_day(context: dg.AssetExecutionContext, warehouse, table: str
         context.add_asset_metadata({"dagster/row_count": dg.MetadataValue.int(counts.get(day, 0))},
                                    partition_key=day.isoformat())
     return sum(counts.values())
-
-
-def _mark_needs_reauth(conn: Connection, ig_user_id: str, reason: str) -> None:
-    from ig_pipeline.connections.store import mark_needs_reauth
-
-    mark_needs_reauth(conn, ig_user_id, reason)
 
 
 def merge_results(first: FetchResult, second: FetchResult) -> FetchResult:

@@ -9,23 +9,16 @@ account is backfilled once, and an account the demo (or a person) already backfi
 from datetime import date, datetime, timedelta
 
 import dagster as dg
-from sqlalchemy import text
 
 from ig_pipeline.assets.selection import ACCOUNTS_TAG
 from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job, range_tags
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections import store as connections
 from ig_pipeline.partitions import DAILY_START, pacific_day
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 EPOCH = "1970-01-01T00:00:00+00:00"
-_NEW = text("""
-SELECT c.ig_user_id, c.connected_at FROM instagram_connection c
-WHERE c.status = 'active' AND c.connected_at > :cursor
-  AND NOT EXISTS (SELECT 1 FROM instagram_sync_state s WHERE s.ig_user_id = c.ig_user_id
-                  AND s.sync_kind = 'account_daily' AND s.last_success_at >= c.connected_at)
-ORDER BY c.connected_at LIMIT 200
-""")
 
 
 def backfill_requests(ig_user_id: str, today, backfill_days: int, stamp: str) -> list[dg.RunRequest]:
@@ -53,7 +46,7 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, warehouse: Postgr
     """When an account connects (or reconnects after a disconnect), backfill IG_BACKFILL_DAYS of history."""
     cursor = context.cursor or EPOCH
     with warehouse.transaction() as conn:
-        new = conn.execute(_NEW, {"cursor": datetime.fromisoformat(cursor)}).all()
+        new = connections.new_since(conn, datetime.fromisoformat(cursor))
     if not new:
         return dg.SkipReason("no new connections")
     settings = load_settings()

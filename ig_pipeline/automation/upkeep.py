@@ -2,12 +2,13 @@
 
 
 import asyncio
-import inspect
 
 import dagster as dg
 
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections.crypto import TokenCipher
+from ig_pipeline.connections.lifecycle import token_upkeep
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse.partitions import maintain
 from ig_pipeline.warehouse.resource import PostgresWarehouse
@@ -16,17 +17,12 @@ from ig_pipeline.warehouse.resource import PostgresWarehouse
 @dg.op(description="Refresh Instagram-login tokens before they expire; flag Facebook tokens that need a reconnect.")
 def token_upkeep_op(context: dg.OpExecutionContext, graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
                     clock: PipelineClock) -> dg.Output[dict]:
-    from ig_pipeline.connections.crypto import TokenCipher
-    from ig_pipeline.connections.lifecycle import token_upkeep
-
-    settings = load_settings()
-    cipher = TokenCipher.from_settings(settings)
+    cipher = TokenCipher.from_settings(load_settings())
 
     async def run() -> dict:
         async with graph.client() as client:
             with warehouse.transaction() as conn:
-                report = token_upkeep(conn, client, cipher, settings, clock.now())
-                return await report if inspect.isawaitable(report) else report
+                return await token_upkeep(conn, client, cipher, clock.now())
 
     report = asyncio.run(run())
     context.log.info(f"token upkeep: {report}")

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from ig_pipeline.assets.selection import ACCOUNTS_TAG, BATCH_TAG
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
+from ig_pipeline.connections import store as connections
 from ig_pipeline.graph.errors import redact
 from ig_pipeline.ops.alerts import MAX_ATTEMPTS, Alert, deliver_pending, post_with_retries, record
 from ig_pipeline.warehouse.resource import PostgresWarehouse
@@ -25,17 +26,6 @@ RUNBOOK = "docs/runbook.md"
 _FAILED_IN_RUN = text("""
 SELECT ig_user_id FROM instagram_sync_state
 WHERE last_run_id = :run_id AND consecutive_failures > 0 ORDER BY ig_user_id LIMIT 200
-""")
-_STALE = text("""
-SELECT c.ig_user_id, c.username, c.connected_at, s.last_success_at, s.last_error_class, s.last_error_message
-FROM instagram_connection c
-LEFT JOIN instagram_sync_state s ON s.ig_user_id = c.ig_user_id AND s.sync_kind = 'account_daily'
-WHERE c.status = 'active' AND COALESCE(s.last_success_at, c.connected_at) < :cutoff
-ORDER BY c.ig_user_id
-""")
-_TO_RECONNECT = text("""
-SELECT ig_user_id, username, owner_id, connected_at, status_reason FROM instagram_connection
-WHERE status = 'needs_reauth' ORDER BY ig_user_id
 """)
 
 
@@ -138,8 +128,8 @@ def stale_sync_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWa
     now = clock.now()
     new = 0
     with warehouse.transaction() as conn:
-        alerts = [stale_sync_alert(row, now) for row in conn.execute(_STALE, {"cutoff": now - STALE_AFTER})]
-        alerts += [reconnect_alert(row) for row in conn.execute(_TO_RECONNECT)]
+        alerts = [stale_sync_alert(row, now) for row in connections.stale_accounts(conn, now - STALE_AFTER)]
+        alerts += [reconnect_alert(row) for row in connections.accounts_to_reconnect(conn)]
         for alert in alerts:
             new += record(conn, alert, webhook_configured=bool(settings.alert_webhook_url)) is not None
     delivered = _deliver(context, warehouse, settings.alert_webhook_url)

@@ -32,6 +32,7 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from ig_pipeline.connections import store as connections
 from ig_pipeline.warehouse.roles import SECRET_COLUMNS
 
 DATE_COLUMNS = ("day", "posted_day", "captured_at", "received_at")  # first one present filters --since/--until
@@ -137,9 +138,8 @@ def resolve(engine: Engine, *, name: str, kind: str, account: str | None, since:
             raise ExportError(f"{name} has no ig_user_id column: --account does not apply; "
                               f"{kind}s with one: {', '.join(with_account)}")
         with engine.connect() as conn:
-            if conn.execute(text("SELECT 1 FROM instagram_connection WHERE ig_user_id = :a"), {"a": account}).first() is None:
-                ids = conn.execute(text("SELECT ig_user_id FROM instagram_connection ORDER BY 1 LIMIT :n"),
-                                   {"n": _LISTED_ACCOUNTS + 1}).scalars().all()
+            if not connections.exists(conn, account):
+                ids = connections.some_ids(conn, _LISTED_ACCOUNTS + 1)
                 listed = ", ".join(ids[:_LISTED_ACCOUNTS]) + (", …" if len(ids) > _LISTED_ACCOUNTS else "")
                 raise ExportError(f"unknown account {account!r}: no such ig_user_id in instagram_connection; "
                                   f"accounts: {listed or 'none connected'}")

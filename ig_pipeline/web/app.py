@@ -26,6 +26,8 @@ from starlette.routing import Route
 from ig_pipeline.config import Settings, _is_local, load_settings
 from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.ownership import links_revoked_before, store_connections
+from ig_pipeline.connections.store import connection_row
+from ig_pipeline.connections.store import owners as connection_owners
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse import schema
@@ -37,6 +39,7 @@ from ig_pipeline.web.links import LinkRejected, verify_link
 from ig_pipeline.web.security import SecurityHeaders
 from ig_pipeline.web.state import COOKIE, STATE_TTL_S, StateRejected, StateStore
 from ig_pipeline.web.style import STYLE_TAG
+from ig_pipeline.web.webhooks import story_insight_rows
 
 log = logging.getLogger(__name__)
 
@@ -208,16 +211,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                                  "or Creator account linked; it was skipped.")
                     continue
                 node = await client.ig_user(str(linked), token, NODE_FIELDS)
-                rows.append({
-                    "ig_user_id": str(linked), "owner_id": owner, "login_type": "facebook",
-                    "fb_user_id": str(info.get("user_id") or "") or None, "page_id": str(fb_page.get("id")),
-                    "page_name": fb_page.get("name"), "username": node.get("username"), "name": node.get("name"),
-                    "account_type": node.get("account_type"), "profile_picture_url": node.get("profile_picture_url"),
-                    "token_encrypted": cipher.encrypt(token), "token_expires_at": _instant(info.get("expires_at")),
-                    "data_access_expires_at": _instant(info.get("data_access_expires_at")),
-                    "token_refreshed_at": now, "scopes": sorted(scopes), "status": "active", "status_reason": None,
-                    "connected_at": now,
-                })
+                rows.append(connection_row(
+                    ig_user_id=str(linked), owner_id=owner, login_type="facebook", profile=node, page=fb_page,
+                    fb_user_id=str(info.get("user_id") or "") or None, token_encrypted=cipher.encrypt(token),
+                    scopes=scopes, now=now, token_expires_at=_instant(info.get("expires_at")),
+                    data_access_expires_at=_instant(info.get("data_access_expires_at"))))
         if not rows:
             raise _Refused(400, NO_BUSINESS_ACCOUNT, items=notes)
         stored, refused = await run_in_threadpool(_store, rows)
@@ -243,15 +241,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             raise _Refused(400, PERSONAL_ACCOUNT)
         now = datetime.now(UTC)
         expires_in = _seconds(long.get("expires_in"))
-        row = {
-            "ig_user_id": str(node.get("user_id") or short.get("user_id")), "owner_id": owner,
-            "login_type": "instagram", "fb_user_id": None, "page_id": None, "page_name": None,
-            "username": node.get("username"), "name": node.get("name"), "account_type": node.get("account_type"),
-            "profile_picture_url": node.get("profile_picture_url"), "token_encrypted": cipher.encrypt(token),
-            "token_expires_at": now + timedelta(seconds=expires_in) if expires_in else None,
-            "data_access_expires_at": None, "token_refreshed_at": now, "scopes": sorted(scopes),
-            "status": "active", "status_reason": None, "connected_at": now,
-        }
+        row = connection_row(
+            ig_user_id=str(node.get("user_id") or short.get("user_id")), owner_id=owner, login_type="instagram",
+            profile=node, token_encrypted=cipher.encrypt(token), scopes=scopes, now=now,
+            token_expires_at=now + timedelta(seconds=expires_in) if expires_in else None)
         stored, _ = await run_in_threadpool(_store, [row])
         if not stored:
             log.info("Instagram Login connect refused: the account belongs to another owner")
@@ -288,13 +281,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         return PlainTextResponse(f"stored {stored}")
 
     def _store_story_insights(entries: list) -> int:
-        from sqlalchemy import text
-
-        from ig_pipeline.web.webhooks import story_insight_rows
-
         with engine().begin() as conn:
-            owners = dict(conn.execute(text("SELECT ig_user_id, owner_id FROM instagram_connection")).all())
-            rows = story_insight_rows(entries, owners, datetime.now(UTC))
+            rows = story_insight_rows(entries, connection_owners(conn), datetime.now(UTC))
             return bulk_upsert(conn, schema.instagram_story_insights, rows)
 
     confirm, disconnect = disconnect_pages.handlers(settings, engine, owner_of, page)

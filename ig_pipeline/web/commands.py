@@ -83,18 +83,13 @@ def _transfer(args) -> int:
 
 
 def _rotate(args) -> int:
-    from sqlalchemy import text
-
+    from ig_pipeline.connections import store
     from ig_pipeline.connections.crypto import TokenCipher
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
 
     settings = load_settings()
     cipher = TokenCipher.from_settings(settings)
     with get_engine(warehouse_url(settings)).begin() as conn:
-        rows = conn.execute(text("SELECT ig_user_id, token_encrypted FROM instagram_connection "
-                                 "WHERE token_encrypted IS NOT NULL FOR UPDATE")).all()
-        for row in rows:
-            conn.execute(text("UPDATE instagram_connection SET token_encrypted = :t WHERE ig_user_id = :id"),
-                         {"t": cipher.rotate(row.token_encrypted), "id": row.ig_user_id})
-    print(f"re-encrypted {len(rows)} token(s) with the first key of IG_TOKEN_KEYS")
+        count = store.rotate_tokens(conn, cipher)
+    print(f"re-encrypted {count} token(s) with the first key of IG_TOKEN_KEYS")
     return 0

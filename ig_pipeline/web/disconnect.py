@@ -13,21 +13,17 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ig_pipeline.config import Settings
+from ig_pipeline.connections import store as connections
 from ig_pipeline.web.limits import FORM_MAX_BYTES, BodyTooLarge, read_capped
 from ig_pipeline.web.links import LinkRejected
 from ig_pipeline.web.security import cross_origin
 
 CONFIRM_TTL_S = 600
-_OWNED = text("SELECT username FROM instagram_connection WHERE ig_user_id = :id AND owner_id = :owner "
-              "AND status <> 'disconnected'")
-_DISCONNECT = text("UPDATE instagram_connection SET status = 'disconnected', token_encrypted = NULL, "
-                   "status_reason = 'disconnected by the owner' WHERE ig_user_id = :id AND owner_id = :owner")
 
 
 def handlers(settings: Settings, engine: Callable, owner_of: Callable, page: Callable):
@@ -43,7 +39,7 @@ def handlers(settings: Settings, engine: Callable, owner_of: Callable, page: Cal
 
         def username() -> str | None:
             with engine().connect() as conn:
-                return conn.execute(_OWNED, {"id": ig_user_id, "owner": owner}).scalar()
+                return connections.owned_username(conn, ig_user_id, owner)
 
         name = await run_in_threadpool(username)
         if name is None:
@@ -76,7 +72,7 @@ def handlers(settings: Settings, engine: Callable, owner_of: Callable, page: Cal
 
         def update() -> int:
             with engine().begin() as conn:
-                return conn.execute(_DISCONNECT, {"id": ig_user_id, "owner": owner}).rowcount
+                return connections.disconnect(conn, ig_user_id, owner)
 
         if not await run_in_threadpool(update):
             return page(404, "Not found", "No such connected account for you.")

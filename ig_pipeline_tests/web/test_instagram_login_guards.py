@@ -151,7 +151,7 @@ def test_the_token_stored_by_instagram_login_is_refreshed_by_the_upkeep(oauth, c
         api = InstagramGraphAPI(base_url=oauth.sim_url, instagram_base_url=oauth.sim_url, app_secret=None)
         async with api.client() as client:
             with engine.begin() as conn:
-                return await token_upkeep(conn, client, cipher, oauth.settings, now)
+                return await token_upkeep(conn, client, cipher, now)
 
     try:
         report = asyncio.run(run())

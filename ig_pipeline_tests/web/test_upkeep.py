@@ -50,7 +50,7 @@ def test_upkeep_refreshes_instagram_tokens_and_flags_expiring_facebook_ones(ware
         async def run():
             async with InstagramGraphAPI(base_url=sim.url, instagram_base_url=sim.url, app_secret=None).client() as c:
                 with warehouse.transaction() as conn:
-                    return await token_upkeep(conn, c, cipher, settings, now)
+                    return await token_upkeep(conn, c, cipher, now)
 
         report = asyncio.run(run())
 
