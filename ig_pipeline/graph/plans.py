@@ -113,7 +113,9 @@ async def fetch_account_days(client: GraphClient, account: AccountRef, days: lis
             rows[key[1]].update(transforms.insight_columns(outcome, transforms.ACCOUNT_BY_NAME))
     profile = {}
     if isinstance(snapshot, dict):
-        rows[snapshot_day].update(transforms.snapshot_counts(snapshot))
+        counts = transforms.snapshot_counts(snapshot)
+        if counts:
+            rows[snapshot_day].update(counts, counts_captured_at=fetched_at)
         if isinstance(snapshot.get("account_type"), str):
             profile["account_type"] = snapshot["account_type"]
     return session.result({"instagram_account_daily": list(rows.values())}, profile=profile)

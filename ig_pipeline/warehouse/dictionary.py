@@ -68,7 +68,11 @@ COLUMNS = {
         "status": "active, needs_reauth (the owner must reconnect) or disconnected.",
         "status_reason": "Why the status is not active.", "connected_at": "Last (re)connection.",
     },
-    "instagram_account_daily": {"fetched_at": "When the day's values were last fetched (UTC)."},
+    "instagram_account_daily": {
+        "fetched_at": "When the day's values were last fetched (UTC).",
+        "counts_captured_at": "When followers_count, follows_count and media_count were read (UTC); NULL on "
+                              "days whose counts were never captured (the API has no follower history).",
+    },
     "instagram_media": {
         "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.", "caption": "Caption text.",
         "permalink": "Public URL of the post.", "shortcode": "Shortcode in the permalink.",

@@ -87,6 +87,7 @@ instagram_account_daily = Table(
     Column("followers_count", BigInteger),  # snapshot: only on the day it was captured
     Column("follows_count", BigInteger),
     Column("media_count", BigInteger),
+    Column("counts_captured_at", DateTime(timezone=True)),  # when the three counts above were read
     *_metrics(ACCOUNT_DAILY_COLUMNS),
     Column("fetched_at", DateTime(timezone=True)),
     *_timestamps(),

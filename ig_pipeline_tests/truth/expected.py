@@ -124,6 +124,7 @@ def account_daily(scenario: Scenario, truth: Truth) -> Expected:
             node = truth.node(ig, epoch(snapshot[day])) if day in snapshot else {}
             for name in ("followers_count", "follows_count", "media_count"):
                 row[name] = node.get(name)  # None: REFUSED["no_historical_counts"]
+            row["counts_captured_at"] = _at(snapshot[day]) if day in snapshot else None
             out.required[(ig, day)] = row
     return out
 

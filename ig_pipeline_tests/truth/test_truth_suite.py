@@ -43,10 +43,8 @@ COLUMNS = [(t.name, c.name) for t in TABLES for c in t.columns if c.name not in 
 
 BYSTANDERS = 6  # accounts of the world that are not connected
 # Mismatches of code the truth suite does not own, still open when this was written (issue 12).
-KNOWN_FAILING: dict[tuple[str, str], str] = {
-    ("ig_account_overview", column): "issue 12 (views): the newest counts are chosen by account_daily.fetched_at, "
-    "which a restatement re-pull moves past the instant the counts were captured; ties pick an older day's counts"
-    for column in ("followers_count", "media_count")}
+# (table or view, column) -> why it is known to differ from the truth; each entry is a strict xfail.
+KNOWN_FAILING: dict[tuple[str, str], str] = {}
 
 
 def _builders(scenario, truth, settings, stored):

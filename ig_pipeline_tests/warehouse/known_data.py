@@ -33,13 +33,17 @@ def known_data(warehouse):
         schema.instagram_account_daily: [
             {"ig_user_id": "A1", "owner_id": a, "day": date(2026, 11, 1), "reach": 100, "views": 300,
              "total_interactions": 10, "new_followers": 5, "follows": 6, "unfollows": 1,
-             "followers_count": 1000, "fetched_at": utc(2026, 11, 2, 9)},
+             "followers_count": 1000, "counts_captured_at": utc(2026, 11, 2, 9),
+             # re-pulled in a later restatement window: fetched after day 3's counts were captured
+             "fetched_at": utc(2026, 11, 5, 9)},
             {"ig_user_id": "A1", "owner_id": a, "day": date(2026, 11, 2), "reach": 200, "views": 500,
              "total_interactions": 30, "new_followers": 8, "follows": 9, "unfollows": 2},
             {"ig_user_id": "A1", "owner_id": a, "day": date(2026, 11, 3), "reach": 0, "views": 50,
-             "total_interactions": 0, "followers_count": 1010, "fetched_at": utc(2026, 11, 4, 9)},
+             "total_interactions": 0, "followers_count": 1010, "counts_captured_at": utc(2026, 11, 4, 9),
+             "fetched_at": utc(2026, 11, 4, 9)},
             {"ig_user_id": "B1", "owner_id": b, "day": date(2026, 11, 1), "reach": 7, "views": 7,
-             "total_interactions": 7, "followers_count": 70, "fetched_at": utc(2026, 11, 2, 9)},
+             "total_interactions": 7, "followers_count": 70, "counts_captured_at": utc(2026, 11, 2, 9),
+             "fetched_at": utc(2026, 11, 2, 9)},
         ],
         schema.instagram_account_intraday: [
             # Pacific 11-02 12:00, 15:00 and 23:30: the last one is that day's closing count.
