@@ -13,17 +13,15 @@ import logging
 import sys
 
 from ig_pipeline.config import ConfigError, load_settings
+from ig_pipeline.errors import UserError
 
 _COMMAND_MODULES = (
     "ig_pipeline.warehouse.commands",
+    "ig_pipeline.dagster_instance",
     "ig_pipeline.simulator.commands",
     "ig_pipeline.web.commands",
     "ig_pipeline.demo.run",
 )
-
-
-class UserError(RuntimeError):
-    """An expected failure with a message meant for the person at the terminal."""
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:

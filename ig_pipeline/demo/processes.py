@@ -83,7 +83,7 @@ class Supervisor:
 
 def cli_argv(*args: str) -> list[str]:
     """Run another ig-pipeline command with this interpreter (works without the venv on PATH)."""
-    return [sys.executable, "-m", "ig_pipeline.cli", *args]
+    return [sys.executable, "-m", "ig_pipeline", *args]
 
 
 def bin_argv(name: str, *args: str) -> list[str]:

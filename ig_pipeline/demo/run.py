@@ -25,6 +25,7 @@ from ig_pipeline.config import load_settings
 from ig_pipeline.demo.connect import connect_through_dialog
 from ig_pipeline.demo.envfile import source_line, write_env_file
 from ig_pipeline.demo.processes import RUN_THREAD, Supervisor, bin_argv, cli_argv, ensure_port_free
+from ig_pipeline.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = ("instagram_connection", "instagram_account_daily", "instagram_media", "instagram_media_daily",
@@ -70,7 +71,6 @@ def demo_environment(args, data_dir: Path) -> dict[str, str]:
 
 
 def run_demo(args) -> int:
-    from ig_pipeline.cli import UserError
     from ig_pipeline.demo.processes import PortInUse
 
     data_dir = load_settings().data_dir

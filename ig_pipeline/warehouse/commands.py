@@ -1,11 +1,11 @@
-"""Warehouse subcommands: migrate, db-url, db-stop, dagster, roles, export."""
+"""Warehouse subcommands: migrate, db-url, db-stop, roles, export."""
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 
 from ig_pipeline.config import load_settings
+from ig_pipeline.errors import UserError
 
 
 def add_commands(subparsers) -> None:
@@ -15,14 +15,6 @@ def add_commands(subparsers) -> None:
     cmd.set_defaults(func=_db_url)
     cmd = subparsers.add_parser("db-stop", help="stop the embedded Postgres server of IG_DATA_DIR")
     cmd.set_defaults(func=_db_stop)
-    cmd = subparsers.add_parser(
-        "dagster", help="run a dagster CLI command with this project's instance (e.g. `dagster dev`, "
-                        "`dagster definitions validate`)")
-    cmd.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="ARGS")
-    cmd.set_defaults(func=_dagster, tool="dagster")
-    cmd = subparsers.add_parser("dg", help="run a dg CLI command with this project's instance (e.g. `dg check defs`)")
-    cmd.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="ARGS")
-    cmd.set_defaults(func=_dagster, tool="dg")
     cmd = subparsers.add_parser(
         "roles", help="create the read-only roles ig_analyst and ig_tenant_reader with row-level security; "
                       "optionally a member role (needs CREATEROLE)")
@@ -87,30 +79,9 @@ def _db_stop(args) -> int:
     return 0
 
 
-def _dagster(args) -> int:
-    """DAGSTER_HOME and the storage URL prepared (embedded server started if it is the default)."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from ig_pipeline.dagster_instance import REPO_ROOT, dagster_environment
-
-    env = os.environ | dagster_environment(load_settings())
-    if sys.prefix != sys.base_prefix:  # dg checks that it runs in the project's virtual environment
-        env["VIRTUAL_ENV"] = sys.prefix
-    executable = Path(sys.executable).with_name(args.tool)
-    if not executable.exists():
-        from ig_pipeline.cli import UserError
-
-        raise UserError(f"{args.tool} is not installed in this environment (pip install -e '.[dev]' adds dg)")
-    return subprocess.call([str(executable), *args.dagster_args], env=env, cwd=REPO_ROOT)
-
-
 def _roles(args) -> int:
     import os
 
-    from ig_pipeline.cli import UserError
     from ig_pipeline.warehouse import roles
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
 
@@ -135,7 +106,6 @@ def _roles(args) -> int:
 def _export(args) -> int:
     import sys
 
-    from ig_pipeline.cli import UserError
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
     from ig_pipeline.warehouse.export import ExportError, export
 

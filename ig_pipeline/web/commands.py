@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ig_pipeline.config import load_settings
+from ig_pipeline.errors import UserError
 
 
 def add_commands(subparsers) -> None:
@@ -39,7 +40,6 @@ def _serve(args) -> int:
 
 
 def _link(args) -> int:
-    from ig_pipeline.cli import UserError
     from ig_pipeline.web.links import make_connect_link
 
     if not args.owner.strip() or args.ttl <= 0:
@@ -64,7 +64,6 @@ def _link(args) -> int:
 
 
 def _transfer(args) -> int:
-    from ig_pipeline.cli import UserError
     from ig_pipeline.connections.ownership import TransferError, transfer
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
 

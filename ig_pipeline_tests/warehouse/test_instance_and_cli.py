@@ -61,6 +61,15 @@ def test_bad_database_url_gives_one_clear_error(url, expected, tmp_path):
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("module", ["ig_pipeline.cli", "ig_pipeline"])
+def test_a_command_error_is_one_line_under_python_dash_m(module, tmp_path):
+    """Run as ``__main__``, cli.py once had a UserError of its own that the commands' did not match."""
+    result = subprocess.run([sys.executable, "-m", module, "connect-link", "--owner", " "], capture_output=True,
+                            text=True, timeout=60, env=os.environ | {"IG_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr == "error: --owner must be a non-empty id and --ttl a positive number of seconds\n"
+
+
 def test_migrate_command_twice_changes_nothing(database_url, tmp_path):
     first = _cli("migrate", IG_DATABASE_URL=database_url, IG_DATA_DIR=str(tmp_path))
     second = _cli("migrate", IG_DATABASE_URL=database_url, IG_DATA_DIR=str(tmp_path))
