@@ -10,6 +10,7 @@ import os
 
 import dagster as dg
 
+from ig_pipeline.alerting.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.assets.account_daily import instagram_account_daily
 from ig_pipeline.assets.audience import instagram_audience
 from ig_pipeline.assets.checks import valid_rows_checks
@@ -26,18 +27,17 @@ from ig_pipeline.automation.jobs import (
     media_job,
     report_job,
 )
+from ig_pipeline.automation.new_connections import new_connection_sensor
 from ig_pipeline.automation.schedules import (
     DAILY_SYNC_SCHEDULES,
     daily_report_schedule,
     intraday_schedule,
     weekly_audience_schedule,
 )
-from ig_pipeline.automation.sensors import new_connection_sensor
 from ig_pipeline.automation.upkeep import upkeep_job, upkeep_schedule
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import ConfigError
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.ops.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 

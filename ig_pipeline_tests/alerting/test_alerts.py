@@ -11,12 +11,12 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from ig_pipeline.alerting import alerts
+from ig_pipeline.alerting.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.assets.selection import ACCOUNTS_TAG
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections.crypto import TokenCipher
-from ig_pipeline.ops import alerts
-from ig_pipeline.ops.sensors import run_failure_alert_sensor, stale_sync_sensor
 from ig_pipeline.partitions import intraday_key
 
 
@@ -121,7 +121,7 @@ def test_without_a_url_the_alert_is_logged_and_stored(make_env, monkeypatch, cap
     env = make_env(accounts=1)
     inst, instance, result = _failed_run(env)
     try:
-        with caplog.at_level("WARNING", logger="ig_pipeline.ops.alerts"):
+        with caplog.at_level("WARNING", logger="ig_pipeline.alerting.alerts"):
             _evaluate_failure_sensor(env, inst, result)
     finally:
         instance.__exit__(None, None, None)

@@ -1,4 +1,4 @@
-"""Ops sensors: one alert per failed run, one per stale account incident, one per account to reconnect.
+"""Alert sensors: one alert per failed run, one per stale account incident, one per account to reconnect.
 
 Both sensors store first (instagram_alert_log, idempotent), then post what is pending, so a
 receiver that is down delays alerts but never loses them or stops the sensors. What each alert
@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 import dagster as dg
 from sqlalchemy import text
 
+from ig_pipeline.alerting.alerts import MAX_ATTEMPTS, Alert, deliver_pending, post_with_retries, record
 from ig_pipeline.assets.selection import ACCOUNTS_TAG, BATCH_TAG
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
 from ig_pipeline.graph.errors import redact
-from ig_pipeline.ops.alerts import MAX_ATTEMPTS, Alert, deliver_pending, post_with_retries, record
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 STALE_AFTER = timedelta(hours=36)

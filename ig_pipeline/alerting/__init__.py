@@ -1,0 +1,1 @@
+"""Alerting: failure, staleness and reconnect alerts (stored in instagram_alert_log, posted to a webhook)."""

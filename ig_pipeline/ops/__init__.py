@@ -1,1 +1,0 @@
-"""Ops: failure and staleness alerts."""
