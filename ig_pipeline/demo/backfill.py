@@ -73,14 +73,17 @@ def _execute(job_name: str, label: str, say: Say, *, tags=None, partition_key=No
                 instance.report_run_canceled(run, message="the demo was stopped (Ctrl-C) during this run")
             raise
         _append_event_log(instance, result.run_id)
-    facts = {}  # a range run reports once per partition with the same figures: one line per asset
+    facts, held = {}, {}  # a range run materializes every partition with the run's figures; row_count is per partition
     for event in result.get_asset_materialization_events():
-        meta = event.materialization.metadata
+        meta, asset = event.materialization.metadata, event.asset_key.to_user_string()
         rows = meta.get("dagster/row_count")
+        held[asset] = held.get(asset, 0) + (rows.value if rows else 0)
         if "accounts_ok" in meta:
-            facts.setdefault(event.asset_key.to_user_string(),
-                             f"{event.asset_key.to_user_string()}: {rows.value if rows else 0} rows written, "
-                             f"{meta['accounts_ok'].value} ok / {meta['accounts_failed'].value} failed")
+            new, updated = (meta.get(f"rows_{kind}_{asset}") for kind in ("inserted", "updated"))
+            facts.setdefault(asset, (f"{asset}: {new.value if new else 0} rows new, {updated.value if updated else 0} "
+                                     f"updated, {{held}} in its partitions, {meta['accounts_ok'].value} ok / "
+                                     f"{meta['accounts_failed'].value} failed"))
+    facts = {asset: fact.format(held=held[asset]) for asset, fact in facts.items()}
     if result.success:
         state = "done"
     else:
