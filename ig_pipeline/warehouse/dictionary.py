@@ -34,6 +34,24 @@ TABLES = {
     "ig_connect_link_revocation": ("owner whose older connect links are revoked",
                                    "`ig-pipeline connect-link --revoke`"),
     "ig_connection_transfer": ("one row per account moved to another owner", "`ig-pipeline connections transfer`"),
+    "ig_tracked_competitor": ("owner × competitor username", "`ig-pipeline competitors add`"),
+    "ig_tracked_hashtag": ("owner × hashtag", "`ig-pipeline hashtags add`"),
+    "ig_hashtag_search_ledger": ("account × hashtag searched in its current 7-day window",
+                                 "hashtag searches and `GET /{ig-user-id}/recently_searched_hashtags`"),
+    "instagram_competitor_daily": ("owner × competitor × Pacific day (profile snapshot)",
+                                   "Business Discovery: `GET /{ig-user-id}?fields=business_discovery.username(…)`"),
+    "instagram_competitor_media": ("owner × competitor post × Pacific day (counts as of the day)",
+                                   "Business Discovery `media{…}` (newest posts)"),
+    "instagram_hashtag_media": ("owner × hashtag × Pacific day × top/recent × media",
+                                "`GET /{ig-hashtag-id}/top_media` and `/recent_media`"),
+    "instagram_tagged_media": ("connected account × post by another account that tags it",
+                               "`GET /{ig-user-id}/tags`"),
+    "instagram_media_comment": ("one row per comment or reply on a connected account's post (personal data: "
+                                "kept IG_COMMENT_RETENTION_DAYS, text NULL when IG_COMMENT_TEXT=off)",
+                                "`GET /{ig-media-id}/comments` (replies nested), `/{ig-comment-id}/replies`, "
+                                "`comments` webhook"),
+    "instagram_mention": ("account × media × comment where another account @mentioned it",
+                          "`mentions` webhook (kept IG_COMMENT_RETENTION_DAYS)"),
 }
 
 COMMON = {
@@ -120,6 +138,35 @@ COLUMNS = {
         "rows_moved": "Rows whose owner_id moved, per table.", "reason": "Why (operator's words).",
         "transferred_by": "Database user and OS user that ran the command.",
     },
+    "ig_tracked_competitor": {"username": "Competitor's Instagram username (lower case, no @): a public "
+                                          "Business or Creator account."},
+    "ig_tracked_hashtag": {"hashtag": "Hashtag, lower case, without #.",
+                           "ig_user_id": "The owner's account that searches it (spends that account's budget).",
+                           "hashtag_id": "Instagram hashtag id, once ig_hashtag_search resolved it."},
+    "ig_hashtag_search_ledger": {
+        "ig_user_id": "The account whose 30-hashtags-per-7-days budget the search spent.",
+        "hashtag": "Hashtag, lower case, without #.",
+        "window_started_at": "The search that spent budget; the slot frees 7 days later.",
+        "last_searched_at": "Last search (a repeat inside the window is free and does not move it).",
+        "source": "pipeline (searched by this pipeline) or recently_searched (listed by the API only).",
+    },
+    "instagram_competitor_daily": {
+        "username": "Competitor's username.", "competitor_ig_id": "Competitor's IG user id (Business Discovery).",
+        "ig_user_id": "The owner's account that asked.", "name": "Display name.", "biography": "Biography.",
+        "website": "Website.", "profile_picture_url": "Profile picture URL (signed, expires).",
+    },
+    "instagram_competitor_media": {
+        "username": "Competitor's username.", "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.",
+        "caption": "Caption.", "permalink": "Public URL.", "posted_at": "Publication instant.",
+        "posted_day": "Pacific day of publication.",
+    },
+    "instagram_hashtag_media": {
+        "hashtag": "Hashtag, lower case, without #.", "list_kind": "top (most popular) or recent (last 24 h).",
+        "ig_user_id": "The owner's account that searched.", "hashtag_id": "Instagram hashtag id.",
+        "rank": "Position in the list as served (1 = first).", "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.",
+        "caption": "Caption.", "permalink": "Public URL.", "posted_at": "Publication instant.",
+        "is_own_post": "The media is one of the owner's own (known to instagram_media at capture).",
+    },
     "instagram_alert_log": {
         "alert_id": "Sequence.", "kind": "run_failure, stale_sync or reconnect_needed.",
         "dedupe_key": "Run id, or `<ig_user_id>@<incident start>`: one alert per incident.",
@@ -130,6 +177,31 @@ COLUMNS = {
         "delivery_status": "pending, delivered, failed (bounded retries used up) or not_configured (no URL).",
         "delivery_attempts": "POSTs tried.", "last_delivery_error": "Why the last POST failed.",
         "delivered_at": "When the receiver accepted it.",
+    },
+    "instagram_tagged_media": {
+        "ig_user_id": "The connected account that was tagged.", "media_id": "The tagging post's media id.",
+        "username": "Who posted it.", "caption": "Its caption.", "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.",
+        "permalink": "Public URL of the post.", "posted_at": "Publication instant.",
+        "posted_day": "Pacific day of publication.",
+        "like_count": "Likes when last seen (NULL when the poster hides them).",
+        "comments_count": "Comments when last seen.", "last_seen_at": "When the tags listing last returned it.",
+    },
+    "instagram_media_comment": {
+        "comment_id": "Instagram comment id.", "ig_user_id": "The connected account whose post it is.",
+        "media_id": "The post commented on.",
+        "parent_comment_id": "NULL for a top-level comment; else the comment this one replies to.",
+        "username": "Who commented (personal data).",
+        "text": "Comment text (personal data); NULL when IG_COMMENT_TEXT=off.",
+        "like_count": "Likes on the comment when last read.",
+        "commented_at": "When it was written; NULL while only its webhook is known.",
+        "source": "api (comments listing) or webhook (`comments` field): which wrote the row last.",
+        "last_seen_at": "When the listing or a webhook last reported it.",
+    },
+    "instagram_mention": {
+        "ig_user_id": "The connected account that was @mentioned.",
+        "media_id": "The media with the mention (someone else's post).",
+        "comment_id": "The comment with the mention; '' when the mention is in the caption.",
+        "received_at": "When the webhook first arrived (a redelivery does not move it).",
     },
 }
 
@@ -209,6 +281,33 @@ VIEWS = {
             "last_error_class", "last_error_code", "last_error_message", "next_retry_at")},
         "health": "ok, failing, stale (no success for 36 h), never_synced, or the connection status.",
     }),
+    "ig_competitor_benchmark": ("owner × own account or competitor × ISO week (Monday)", {
+        "account_kind": "own (a connected account) or competitor (Business Discovery).",
+        "username": "Instagram username.", "account_id": "IG user id (own account or competitor).",
+        "week": "Monday of the ISO week.", "followers_count": "Followers at the week's last snapshot.",
+        "follower_growth": "followers_count − the previous observed week's.",
+        "posts": "Feed posts and reels published that week (posting cadence).",
+        "median_likes": "Median like count per post published that week (newest counts; hidden ones left out).",
+        "median_comments": "Median comment count per post published that week.",
+        "engagement_per_follower": "Median (likes + comments) per post / followers_count.",
+    }),
+    "ig_hashtag_performance": ("owner × hashtag × Pacific day", {
+        "hashtag": "Hashtag, lower case, without #.", "posts_seen": "Distinct media in the top and recent lists.",
+        "top_posts": "Media in the top list.", "recent_posts": "Media in the recent list.",
+        "median_engagement": "Median likes + comments per listed media (hidden like counts left out).",
+        "own_posts_seen": "Of posts_seen, the owner's own.",
+        "best_own_top_rank": "Best rank of an own post in the top list (NULL: none listed).",
+        "best_own_recent_rank": "Best rank of an own post in the recent list.",
+    }),
+    "ig_comment_summary": ("one row per post with stored comments", {
+        "username": USERNAME_IN_VIEW, "permalink": "Public URL of the post.", "posted_at": "Publication instant.",
+        "comments": "Top-level comments stored.", "replies": "Replies stored.",
+        "own_replies": "Replies written by the account itself.",
+        "commenters": "Distinct commenters, the account itself excluded.",
+        "top_commenters": "Up to 3 usernames with the most comments and replies (ties by name), the account "
+                          "itself excluded.",
+        "last_comment_at": "Newest comment's instant.",
+    }),
 }
 
 # Shared columns each view has besides the ones documented above (meanings in COMMON).
@@ -221,6 +320,9 @@ VIEW_COMMON = {
     "ig_product_type_summary": ("owner_id", "ig_user_id"),
     "ig_best_time_to_post": ("owner_id", "ig_user_id"),
     "ig_sync_health": ("owner_id", "ig_user_id"),
+    "ig_competitor_benchmark": ("owner_id",),
+    "ig_hashtag_performance": ("owner_id", "day"),
+    "ig_comment_summary": ("owner_id", "ig_user_id", "media_id", "media_product_type"),
 }
 
 
