@@ -72,7 +72,7 @@ def test_daily_sync_of_three_days_is_one_batch():
     assert rows[YESTERDAY]["reach"] == 9 and rows[YESTERDAY]["new_followers"] == 9
     assert rows[YESTERDAY]["follows"] == 7 and rows[YESTERDAY]["unfollows"] == 3
     assert rows[YESTERDAY]["views"] == 10 and rows[YESTERDAY]["owner_id"] == "owner-1"
-    assert set(rows[YESTERDAY]) <= {*catalog.ACCOUNT_DAILY_COLUMNS, *transforms.SNAPSHOT_FIELDS, "owner_id",
+    assert set(rows[YESTERDAY]) <= {*catalog.ACCOUNT_DAILY_COLUMNS, *transforms.SNAPSHOT_FIELDS, "counts_captured_at", "owner_id",
                                     "ig_user_id", "day", "fetched_at"}
     assert "impressions" not in rows[YESTERDAY]  # retired: never asked, so never written
 
