@@ -73,6 +73,9 @@ class Settings:
     # unset, the Facebook app's are used (as in the simulator).
     instagram_app_id: str | None = None
     instagram_app_secret: str | None = field(default=None, repr=False)
+    # Comment text is personal data (docs/comments-and-tags.md): off stores NULL text; rows are kept this long.
+    comment_text: bool = True
+    comment_retention_days: int = 90
 
     @property
     def uses_demo_credentials(self) -> bool:
@@ -126,6 +129,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             raise ConfigError(f"{name} must be a whole number from 1 to {maximum}, got {raw!r}")
         return int(raw)
 
+    def on_off(name: str, default: bool) -> bool:
+        raw = env.get(name, "").strip().lower()
+        if raw in ("", "on", "off"):
+            return default if not raw else raw == "on"
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
     keys = tuple(k.strip() for k in (secret("IG_TOKEN_KEYS", DEMO_TOKEN_KEY) or "").split(",") if k.strip())
     return Settings(
         database_url=env.get("IG_DATABASE_URL") or None,
@@ -147,4 +156,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         demo=demo,
         instagram_app_id=env.get("IG_INSTAGRAM_APP_ID") or secret("IG_APP_ID", DEMO_APP_ID),
         instagram_app_secret=env.get("IG_INSTAGRAM_APP_SECRET") or secret("IG_APP_SECRET", DEMO_APP_SECRET),
+        comment_text=on_off("IG_COMMENT_TEXT", True),
+        comment_retention_days=positive_int("IG_COMMENT_RETENTION_DAYS", 90, 3650),
     )

@@ -11,6 +11,7 @@ from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.lifecycle import token_upkeep
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse.partitions import maintain
+from ig_pipeline.warehouse.personal_data import purge_comments
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 
@@ -39,11 +40,23 @@ def partition_upkeep_op(context: dg.OpExecutionContext, warehouse: PostgresWareh
     return dg.Output(report, metadata={"created": len(report["created"]), "dropped": len(report["dropped"])})
 
 
-@dg.job(description="Token lifecycle (refresh or flag for reconnection) and intraday partition retention.",
-        executor_def=dg.in_process_executor)
+@dg.op(description="Delete comments and mentions older than IG_COMMENT_RETENTION_DAYS; clear stored comment "
+                   "text when IG_COMMENT_TEXT=off.")
+def comment_retention_op(context: dg.OpExecutionContext, warehouse: PostgresWarehouse,
+                         clock: PipelineClock) -> dg.Output[dict]:
+    settings = load_settings()
+    with warehouse.transaction() as conn:
+        report = purge_comments(conn, clock.now(), settings.comment_retention_days, settings.comment_text)
+    context.log.info(f"comment retention: {report}")
+    return dg.Output(report, metadata=report)
+
+
+@dg.job(description="Token lifecycle (refresh or flag for reconnection), intraday partition retention and "
+                    "comment retention.", executor_def=dg.in_process_executor)
 def upkeep_job():
     token_upkeep_op()
     partition_upkeep_op()
+    comment_retention_op()
 
 
 upkeep_schedule = dg.ScheduleDefinition(

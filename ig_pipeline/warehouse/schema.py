@@ -250,8 +250,9 @@ ig_tracked_hashtag = Table(
 ig_hashtag_search_ledger = Table(
     "ig_hashtag_search_ledger", metadata,
     Column("ig_user_id", Text, primary_key=True),
-    Column("hashtag", Text, primary_key=True),
+    Column("hashtag_id", Text, primary_key=True),  # recently_searched_hashtags lists ids only
     _owner(),
+    Column("hashtag", Text),  # NULL: searched outside this pipeline, name unknown
     Column("window_started_at", DateTime(timezone=True), nullable=False),
     Column("last_searched_at", DateTime(timezone=True), nullable=False),
     Column("source", Text, nullable=False),  # pipeline | recently_searched (seen on the API, not searched by us)
@@ -319,6 +320,55 @@ instagram_hashtag_media = Table(
     Column("is_own_post", Boolean, nullable=False),  # the media is one of the owner's (instagram_media)
     Column("captured_at", DateTime(timezone=True), nullable=False),
     *_timestamps(),
+)
+
+# Tags, comments and mentions (migration 0007, docs/comments-and-tags.md).
+instagram_tagged_media = Table(
+    "instagram_tagged_media", metadata,
+    Column("ig_user_id", Text, primary_key=True),  # the connected account that was tagged
+    Column("media_id", Text, primary_key=True),  # someone else's post
+    _owner(),
+    Column("username", Text),  # who posted it
+    Column("caption", Text),
+    Column("media_type", Text),
+    Column("media_product_type", Text),
+    Column("permalink", Text),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("posted_day", Date),
+    Column("like_count", BigInteger),  # NULL when the poster hides likes
+    Column("comments_count", BigInteger),
+    Column("last_seen_at", DateTime(timezone=True)),
+    *_timestamps(),
+    Index("ix_tagged_media_owner_day", "owner_id", "posted_day"),
+)
+
+instagram_media_comment = Table(
+    "instagram_media_comment", metadata,
+    Column("comment_id", Text, primary_key=True),
+    _owner(),
+    Column("ig_user_id", Text, nullable=False),  # the account whose post it is
+    Column("media_id", Text, nullable=False),
+    Column("parent_comment_id", Text),  # NULL: a top-level comment; else the comment it replies to
+    Column("username", Text),  # the commenter
+    Column("text", Text),  # personal data: NULL when IG_COMMENT_TEXT=off
+    Column("like_count", BigInteger),
+    Column("commented_at", DateTime(timezone=True)),  # NULL until the API listing is read (webhooks omit it)
+    Column("source", Text, nullable=False),  # api | webhook: which wrote the row last
+    Column("last_seen_at", DateTime(timezone=True)),
+    *_timestamps(),
+    Index("ix_media_comment_media", "media_id"),
+    Index("ix_media_comment_owner_commented", "owner_id", "commented_at"),
+)
+
+instagram_mention = Table(
+    "instagram_mention", metadata,
+    Column("ig_user_id", Text, primary_key=True),  # the account that was @mentioned
+    Column("media_id", Text, primary_key=True),
+    Column("comment_id", Text, primary_key=True),  # '' when mentioned in the caption
+    _owner(),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    *_timestamps(),
+    Index("ix_mention_owner_received", "owner_id", "received_at"),
 )
 
 # Tables whose rows belong to a tenant: row-level security on owner_id applies to each.

@@ -6,6 +6,7 @@ rate-limited accounts alone until their block is over.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -54,3 +55,23 @@ def record_failure(conn: Connection, *, ig_user_id: str, owner_id: str, kind: st
     conn.execute(_FAILURE, {"ig_user_id": ig_user_id, "owner_id": owner_id, "kind": kind, "now": now,
                             "run_id": run_id, "error_class": error_class, "code": code,
                             "message": message[:2000], "retry_at": retry_at})
+
+
+_SAVE_CURSOR = text("""
+INSERT INTO instagram_sync_state AS s (ig_user_id, sync_kind, owner_id, cursor)
+VALUES (:ig_user_id, :kind, :owner_id, CAST(:cursor AS jsonb))
+ON CONFLICT (ig_user_id, sync_kind) DO UPDATE SET owner_id = EXCLUDED.owner_id, cursor = EXCLUDED.cursor
+""")
+
+
+def load_cursors(conn: Connection, kind: str, ig_user_ids: list[str]) -> dict[str, dict]:
+    """The incremental cursor of ``kind`` per account (accounts without one are left out)."""
+    rows = conn.execute(text("SELECT ig_user_id, cursor FROM instagram_sync_state "
+                             "WHERE sync_kind = :kind AND ig_user_id = ANY(:ids) AND cursor IS NOT NULL"),
+                        {"kind": kind, "ids": ig_user_ids})
+    return {row.ig_user_id: row.cursor for row in rows if isinstance(row.cursor, dict)}
+
+
+def save_cursor(conn: Connection, *, ig_user_id: str, owner_id: str, kind: str, cursor: dict) -> None:
+    conn.execute(_SAVE_CURSOR, {"ig_user_id": ig_user_id, "kind": kind, "owner_id": owner_id,
+                                "cursor": json.dumps(cursor, sort_keys=True)})

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import uvicorn
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,7 +40,7 @@ from ig_pipeline.web.links import LinkRejected, verify_link
 from ig_pipeline.web.security import SecurityHeaders
 from ig_pipeline.web.state import COOKIE, STATE_TTL_S, StateRejected, StateStore
 from ig_pipeline.web.style import STYLE_TAG
-from ig_pipeline.web.webhooks import story_insight_rows
+from ig_pipeline.web.webhooks import comment_rows, mention_rows, story_insight_rows
 
 log = logging.getLogger(__name__)
 
@@ -281,9 +282,17 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         return PlainTextResponse(f"stored {stored}")
 
     def _store_story_insights(entries: list) -> int:
+        """story_insights, comments and mentions fields, in one transaction (idempotent: a redelivery
+        rewrites the same rows; a mention keeps the instant it first arrived)."""
         with engine().begin() as conn:
-            rows = story_insight_rows(entries, connection_owners(conn), datetime.now(UTC))
-            return bulk_upsert(conn, schema.instagram_story_insights, rows)
+            owners, now = connection_owners(conn), datetime.now(UTC)
+            stored = bulk_upsert(conn, schema.instagram_story_insights, story_insight_rows(entries, owners, now))
+            stored += bulk_upsert(conn, schema.instagram_media_comment,
+                                  comment_rows(entries, owners, now, settings.comment_text))
+            mentions = mention_rows(entries, owners, now)
+            if mentions:
+                stored += conn.execute(pg_insert(schema.instagram_mention).on_conflict_do_nothing(), mentions).rowcount
+            return stored
 
     confirm, disconnect = disconnect_pages.handlers(settings, engine, owner_of, page)
     # No trailing-slash redirect: Starlette builds its Location from the Host header.
