@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from ig_pipeline.connections import store
+from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.errors import GraphError
+from ig_pipeline.graph.tokens import TokenEndpoints
 
 REFRESH_WITHIN = timedelta(days=14)
 FLAG_WITHIN = timedelta(days=7)
@@ -27,7 +29,8 @@ def mark_needs_reauth(conn: Connection, ig_user_id: str, reason: str) -> None:
                                               "reconnect through a new connect link.", only_active=True)
 
 
-async def token_upkeep(conn: Connection, client, cipher, now: datetime) -> dict:
+async def token_upkeep(conn: Connection, client: GraphClient, cipher, now: datetime) -> dict:
+    tokens = TokenEndpoints(client)
     report = {"refreshed": 0, "flagged": 0, "failed": 0}
     for row in store.refresh_candidates(conn):
         expiries = [t for t in (row.token_expires_at, row.data_access_expires_at) if t is not None]
@@ -36,7 +39,7 @@ async def token_upkeep(conn: Connection, client, cipher, now: datetime) -> dict:
             if row.token_refreshed_at and now - row.token_refreshed_at < MIN_AGE:
                 continue
             try:
-                fresh = await client.ig_refresh_token(cipher.decrypt(row.token_encrypted))
+                fresh = await tokens.ig_refresh_token(cipher.decrypt(row.token_encrypted))
                 store.save_refreshed_token(conn, row.ig_user_id, cipher.encrypt(fresh["access_token"]),
                                            now + timedelta(seconds=int(fresh.get("expires_in", 0))), now)
                 report["refreshed"] += 1

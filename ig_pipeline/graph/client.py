@@ -25,15 +25,14 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from ig_pipeline.graph.calls import Call, Meter, next_call
 from ig_pipeline.graph.errors import ErrorClass, GraphError, classify, redact, transport_error
 from ig_pipeline.graph.governor import APP, Governor
-from ig_pipeline.graph.tokens import TokenEndpoints
 
 log = logging.getLogger(__name__)
 
@@ -51,35 +50,11 @@ class _NoQueryStrings(logging.Filter):
 
 logging.getLogger("httpx").addFilter(_NoQueryStrings())
 
-AUTH_PARAMS = frozenset({"access_token", "appsecret_proof", "appsecret_time"})
 APP_WIDE_CODES = frozenset({4})  # app-level limit: every account backs off
 MAX_PAGES = 200  # /media serves at most 10 000 items; at limit=100 that is 100 pages
 
 
-@dataclass
-class Meter:
-    calls: int = 0
-    round_trips: int = 0
-
-
-@dataclass(frozen=True)
-class Call:
-    """One GET: a path relative to the version root and its query parameters. ``token`` (optional)
-    overrides the batch's token for this item."""
-
-    path: str
-    params: dict = field(default_factory=dict)
-    token: str | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:  # params of token endpoints carry secrets: show names only
-        return f"Call({self.path!r}, params={sorted(self.params)})"
-
-    def query(self) -> dict[str, str]:
-        return {k: ",".join(v) if isinstance(v, list | tuple) else str(v) for k, v in self.params.items()
-                if v is not None}
-
-
-class GraphClient(TokenEndpoints):
+class GraphClient:
     """Async context manager owning one ``httpx.AsyncClient``. Shared by all accounts of a run."""
 
     def __init__(self, *, base_url: str, instagram_base_url: str, version: str, app_secret: str | None,
@@ -150,6 +125,15 @@ class GraphClient(TokenEndpoints):
         return await self._with_retries(
             lambda: self._http.get(url, params=params, headers=headers), call, key=key, meter=meter,
             what=what, token=token, attempts=self.max_attempts if retry else 1, validate=validate)
+
+    async def post_form(self, url: str, form: dict, *, key: str = APP, retry: bool = False):
+        """POST a form to an absolute URL outside the Graph roots (the Instagram Login code exchange);
+        the decoded JSON body, or GraphError. Not retried unless asked: such posts usually spend a
+        one-time code."""
+        path = urlsplit(url).path
+        return await self._with_retries(
+            lambda: self._http.post(url, data=form), Call(path.lstrip("/")), key=key, meter=None,
+            what=f"POST {path}", token=None, attempts=self.max_attempts if retry else 1)
 
     async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], call: Call, *, key: str,
                             meter: Meter | None, what: str, token: str | None, attempts: int,
@@ -286,20 +270,6 @@ class GraphClient(TokenEndpoints):
             call = following
         log.warning("GET /%s: stopped after %d pages", call.path, max_pages)
         return items
-
-
-def next_call(body: dict, current: Call) -> Call | None:
-    """The Call for ``paging.next`` (path relative to the version root, auth params dropped), or None."""
-    paging = body.get("paging") if isinstance(body, dict) else None
-    url = paging.get("next") if isinstance(paging, dict) else None
-    if not isinstance(url, str) or not url:
-        return None
-    parts = urlsplit(url)
-    segments = [s for s in parts.path.split("/") if s]
-    if segments and segments[0].startswith("v") and segments[0][1:].replace(".", "").isdigit():
-        segments = segments[1:]
-    params = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in AUTH_PARAMS}
-    return Call("/".join(segments) or current.path, params, current.token)
 
 
 def _has_data_list(body) -> bool:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ig_pipeline.graph.client import Call, GraphClient
+from ig_pipeline.graph.calls import Call
+from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.engagement_rows import (
     COMMENT_FIELDS,
     REPLY_FIELDS,

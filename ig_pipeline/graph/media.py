@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ig_pipeline.graph import catalog, transforms
-from ig_pipeline.graph.client import Call
+from ig_pipeline.graph.calls import Call
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.models import MediaRef
 from ig_pipeline.graph.session import AccountSession, InsightJob

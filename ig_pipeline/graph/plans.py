@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from ig_pipeline.graph import catalog, transforms
-from ig_pipeline.graph.client import Call, GraphClient
+from ig_pipeline.graph.calls import Call
+from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.errors import ErrorClass, GraphError, redact
 from ig_pipeline.graph.freshness import due_for_refresh
 from ig_pipeline.graph.media import MEDIA_FIELDS, insight_rows, media_jobs, media_list_call, product_of

@@ -26,7 +26,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ig_pipeline.graph.client import Call, GraphClient, Meter
+from ig_pipeline.graph.calls import Call, Meter
+from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.models import AccountRef, FetchResult
 

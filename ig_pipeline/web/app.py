@@ -31,6 +31,7 @@ from ig_pipeline.connections.store import connection_row
 from ig_pipeline.connections.store import owners as connection_owners
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.graph.tokens import TokenEndpoints
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.database import get_engine, warehouse_url
 from ig_pipeline.warehouse.upsert import bulk_upsert
@@ -192,7 +193,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     async def _connect_accounts(code: str, owner: str) -> tuple[list[str], list[str]]:
         secret, app_id = settings.app_secret, settings.app_id
-        async with graph.client() as client:
+        async with graph.client() as graph_client:
+            client = TokenEndpoints(graph_client)
             short = await client.exchange_code(code, settings.redirect_uri, app_id, secret)
             long = await client.exchange_long_lived(short["access_token"], app_id, secret)
             token = long["access_token"]
@@ -228,7 +230,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     async def _connect_instagram(code: str, owner: str) -> tuple[list[str], list[str]]:
         """Instagram Login: code → short-lived → long-lived (60 days, refreshable) token → the account."""
         secret = settings.require("instagram_app_secret")
-        async with ig_graph.client() as client:
+        async with ig_graph.client() as graph_client:
+            client = TokenEndpoints(graph_client)
             short = await client.ig_exchange_code(code, settings.redirect_uri, settings.require("instagram_app_id"),
                                                   secret, instagram_oauth_url(settings))
             granted = short.get("permissions") or ""

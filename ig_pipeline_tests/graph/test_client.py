@@ -7,8 +7,9 @@ import json
 import httpx
 import pytest
 
-from ig_pipeline.graph.client import Call, Meter
+from ig_pipeline.graph.calls import Call, Meter
 from ig_pipeline.graph.errors import ErrorClass, GraphError
+from ig_pipeline.graph.tokens import TokenEndpoints
 from ig_pipeline_tests.graph.fake import FakeGraph, FakeTime, error, run
 
 TOKEN = "EAAGtokenForTestsOnly1234567890"
@@ -183,7 +184,8 @@ def test_token_endpoints():
     fake = FakeGraph(handler)
 
     async def go():
-        async with fake.client() as client:
+        async with fake.client() as graph_client:
+            client = TokenEndpoints(graph_client)
             try:
                 await client.exchange_code("CODE", "https://x/cb", "1", "s")
             except GraphError as exc:

@@ -54,7 +54,7 @@ def test_client_now_is_injectable():
 
 
 def test_call_repr_shows_parameter_names_only():
-    from ig_pipeline.graph.client import Call
+    from ig_pipeline.graph.calls import Call
 
     call = Call("debug_token", {"input_token": TOKEN, "access_token": f"1|{SECRET}"}, token=TOKEN)
     assert TOKEN not in repr(call) and SECRET not in repr(call) and "input_token" in repr(call)
