@@ -24,6 +24,7 @@ VIEW_KEYS = {
     "ig_product_type_summary": ("ig_user_id", "month", "product_type"),
     "ig_best_time_to_post": ("ig_user_id", "weekday", "hour"),
     "ig_sync_health": ("ig_user_id", "sync_kind"),
+    "ig_comment_summary": ("media_id",),
 }
 
 
