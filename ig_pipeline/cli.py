@@ -21,13 +21,14 @@ _COMMAND_MODULES = (
     "ig_pipeline.simulator.commands",
     "ig_pipeline.web.commands",
     "ig_pipeline.demo.run",
+    "ig_pipeline.tracking.commands",
 )
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from ig_pipeline.warehouse.database import WarehouseUnavailable
     from ig_pipeline.warehouse.migrate import SchemaTooNew
-    from ig_pipeline.warehouse.partitions import LockBusy
+    from ig_pipeline.warehouse.table_partitions import LockBusy
 
     return (ConfigError, UserError, WarehouseUnavailable, SchemaTooNew, LockBusy, OSError)
 

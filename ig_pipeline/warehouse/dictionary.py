@@ -44,6 +44,14 @@ TABLES = {
                                    "Business Discovery `media{…}` (newest posts)"),
     "instagram_hashtag_media": ("owner × hashtag × Pacific day × top/recent × media",
                                 "`GET /{ig-hashtag-id}/top_media` and `/recent_media`"),
+    "instagram_tagged_media": ("connected account × post by another account that tags it",
+                               "`GET /{ig-user-id}/tags`"),
+    "instagram_media_comment": ("one row per comment or reply on a connected account's post (personal data: "
+                                "kept IG_COMMENT_RETENTION_DAYS, text NULL when IG_COMMENT_TEXT=off)",
+                                "`GET /{ig-media-id}/comments` (replies nested), `/{ig-comment-id}/replies`, "
+                                "`comments` webhook"),
+    "instagram_mention": ("account × media × comment where another account @mentioned it",
+                          "`mentions` webhook (kept IG_COMMENT_RETENTION_DAYS)"),
 }
 
 COMMON = {
@@ -137,7 +145,8 @@ COLUMNS = {
                            "hashtag_id": "Instagram hashtag id, once ig_hashtag_search resolved it."},
     "ig_hashtag_search_ledger": {
         "ig_user_id": "The account whose 30-hashtags-per-7-days budget the search spent.",
-        "hashtag": "Hashtag, lower case, without #.",
+        "hashtag_id": "Instagram hashtag id (what recently_searched_hashtags lists).",
+        "hashtag": "Hashtag, lower case, without #; NULL when searched outside this pipeline (name unknown).",
         "window_started_at": "The search that spent budget; the slot frees 7 days later.",
         "last_searched_at": "Last search (a repeat inside the window is free and does not move it).",
         "source": "pipeline (searched by this pipeline) or recently_searched (listed by the API only).",
@@ -169,6 +178,31 @@ COLUMNS = {
         "delivery_status": "pending, delivered, failed (bounded retries used up) or not_configured (no URL).",
         "delivery_attempts": "POSTs tried.", "last_delivery_error": "Why the last POST failed.",
         "delivered_at": "When the receiver accepted it.",
+    },
+    "instagram_tagged_media": {
+        "ig_user_id": "The connected account that was tagged.", "media_id": "The tagging post's media id.",
+        "username": "Who posted it.", "caption": "Its caption.", "media_type": "IMAGE, VIDEO or CAROUSEL_ALBUM.",
+        "permalink": "Public URL of the post.", "posted_at": "Publication instant.",
+        "posted_day": "Pacific day of publication.",
+        "like_count": "Likes when last seen (NULL when the poster hides them).",
+        "comments_count": "Comments when last seen.", "last_seen_at": "When the tags listing last returned it.",
+    },
+    "instagram_media_comment": {
+        "comment_id": "Instagram comment id.", "ig_user_id": "The connected account whose post it is.",
+        "media_id": "The post commented on.",
+        "parent_comment_id": "NULL for a top-level comment; else the comment this one replies to.",
+        "username": "Who commented (personal data).",
+        "text": "Comment text (personal data); NULL when IG_COMMENT_TEXT=off.",
+        "like_count": "Likes on the comment when last read.",
+        "commented_at": "When it was written; NULL while only its webhook is known.",
+        "source": "api (comments listing) or webhook (`comments` field): which wrote the row last.",
+        "last_seen_at": "When the listing or a webhook last reported it.",
+    },
+    "instagram_mention": {
+        "ig_user_id": "The connected account that was @mentioned.",
+        "media_id": "The media with the mention (someone else's post).",
+        "comment_id": "The comment with the mention; '' when the mention is in the caption.",
+        "received_at": "When the webhook first arrived (a redelivery does not move it).",
     },
 }
 
@@ -266,6 +300,15 @@ VIEWS = {
         "best_own_top_rank": "Best rank of an own post in the top list (NULL: none listed).",
         "best_own_recent_rank": "Best rank of an own post in the recent list.",
     }),
+    "ig_comment_summary": ("one row per post with stored comments", {
+        "username": USERNAME_IN_VIEW, "permalink": "Public URL of the post.", "posted_at": "Publication instant.",
+        "comments": "Top-level comments stored.", "replies": "Replies stored.",
+        "own_replies": "Replies written by the account itself.",
+        "commenters": "Distinct commenters, the account itself excluded.",
+        "top_commenters": "Up to 3 usernames with the most comments and replies (ties by name), the account "
+                          "itself excluded.",
+        "last_comment_at": "Newest comment's instant.",
+    }),
 }
 
 # Shared columns each view has besides the ones documented above (meanings in COMMON).
@@ -280,6 +323,7 @@ VIEW_COMMON = {
     "ig_sync_health": ("owner_id", "ig_user_id"),
     "ig_competitor_benchmark": ("owner_id",),
     "ig_hashtag_performance": ("owner_id", "day"),
+    "ig_comment_summary": ("owner_id", "ig_user_id", "media_id", "media_product_type"),
 }
 
 

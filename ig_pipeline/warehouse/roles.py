@@ -31,7 +31,7 @@ TENANT_READER = "ig_tenant_reader"
 VIEWS = (
     "ig_account_overview", "ig_follower_growth", "ig_daily_engagement", "ig_post_performance",
     "ig_story_performance", "ig_product_type_summary", "ig_best_time_to_post", "ig_sync_health",
-    "ig_competitor_benchmark", "ig_hashtag_performance",
+    "ig_competitor_benchmark", "ig_hashtag_performance", "ig_comment_summary",
 )
 SECRET_COLUMNS = {"instagram_connection": {"token_encrypted"}}
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -127,10 +127,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "ig_hashtag_search_ledger",
-        _text("ig_user_id", False), _text("hashtag", False), _text("owner_id", False),
+        _text("ig_user_id", False), _text("hashtag_id", False), _text("owner_id", False), _text("hashtag"),
         _at("window_started_at", False), _at("last_searched_at", False), _text("source", False),
         *_timestamps(),
-        sa.PrimaryKeyConstraint("ig_user_id", "hashtag"),
+        sa.PrimaryKeyConstraint("ig_user_id", "hashtag_id"),
     )
     op.create_index("ix_hashtag_ledger_owner", "ig_hashtag_search_ledger", ["owner_id"])
     op.create_table(
