@@ -47,6 +47,7 @@ class SimConfig:
     require_appsecret_proof: bool = False
     nested_insights_fail_whole_page: bool = True
     redirect_uris: list[str] | None = None
+    platform_calls_per_user_hour: int = 200  # Platform (app) limit: this × app users per hour, see X-App-Usage
 
 
 def create_app(config: SimConfig | None = None):

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from ig_pipeline.simulator.days import day_start, iso, pacific_ordinal
 from ig_pipeline.simulator.faults import FAULT_KINDS
 from ig_pipeline.simulator.httpio import bad_request, json_body
+from ig_pipeline.simulator.public_truth import public_accounts, world_hashtags
 from ig_pipeline.simulator.state import epoch_param
 from ig_pipeline.simulator.tokens import IG_SHORT_S
 
@@ -83,7 +84,8 @@ async def world_view(request: Request):
         "accounts": [{"id": a.id, "username": a.username, "account_type": a.account_type,
                       "followers_count": world.followers_now(a, sim.now()),
                       "media_count": world.media_count(a, sim.now()), "fb_user_id": a.fb_user_id,
-                      "page_id": a.page_id} for a in world.accounts]})
+                      "page_id": a.page_id} for a in world.accounts],
+        "public_accounts": public_accounts(sim, sim.now()), "hashtags": world_hashtags(sim)})
 
 
 async def accounts(request: Request):
@@ -131,8 +133,10 @@ async def tokens(request: Request):
         return JSONResponse({"access_token": token, "expires_in": life, "fb_user_id": None, "pages": [],
                              "ig_user_ids": [str(ig)]})
     fb = str(fb) if fb is not None else world.by_id[str(ig)].fb_user_id
+    scopes = body.get("scopes")  # the permissions granted; default: every permission of Facebook Login
     token, life = sim.mint_user(fb, long=(kind != "short"),
-                                expires_in=None if expires_in is None else int(expires_in))
+                                expires_in=None if expires_in is None else int(expires_in),
+                                scopes=None if scopes is None else tuple(str(s) for s in scopes))
     tok = sim.codec.parse(token)
     user = world.fb_by_id[fb]
     pages = [{"id": p.id, "name": p.name, "access_token": sim.page_token(tok, p.id),
@@ -157,7 +161,7 @@ async def config(request: Request):
     if request.method == "POST":
         for key, value in body.items():
             if key in ("buc_calls_per_impression", "latency_ms", "require_appsecret_proof",
-                       "nested_insights_fail_whole_page", "frozen"):
+                       "nested_insights_fail_whole_page", "frozen", "platform_calls_per_user_hour"):
                 if key == "frozen":
                     now = sim.now()
                     sim.clock.frozen = bool(value)
@@ -169,7 +173,8 @@ async def config(request: Request):
     return JSONResponse({"buc_calls_per_impression": c.buc_calls_per_impression, "latency_ms": c.latency_ms,
                          "require_appsecret_proof": c.require_appsecret_proof,
                          "nested_insights_fail_whole_page": c.nested_insights_fail_whole_page,
-                         "frozen": sim.clock.frozen, "app_id": sim.app_id})
+                         "frozen": sim.clock.frozen, "app_id": sim.app_id,
+                         "platform_calls_per_user_hour": c.platform_calls_per_user_hour})
 
 
 ROUTES = [

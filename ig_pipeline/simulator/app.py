@@ -27,6 +27,7 @@ from ig_pipeline.simulator.httpio import (
 )
 from ig_pipeline.simulator.metrics import VERSIONS
 from ig_pipeline.simulator.params import parse_version
+from ig_pipeline.simulator.public_truth import ROUTES as PUBLIC_TRUTH_ROUTES
 from ig_pipeline.simulator.ratelimit import ROUTES as RATE_LIMIT_ROUTES
 from ig_pipeline.simulator.state import Simulator
 from ig_pipeline.simulator.truth_routes import ROUTES as TRUTH_ROUTES
@@ -75,7 +76,7 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 def create_app(config) -> Starlette:
     sim = Simulator(config)
-    routes = ADMIN_ROUTES + TRUTH_ROUTES + WEBHOOK_ROUTES + RATE_LIMIT_ROUTES + [
+    routes = ADMIN_ROUTES + TRUTH_ROUTES + PUBLIC_TRUTH_ROUTES + WEBHOOK_ROUTES + RATE_LIMIT_ROUTES + [
         Route("/{path:path}", graph_endpoint, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: on_error},

@@ -9,8 +9,10 @@ import logging
 from dataclasses import dataclass, field
 
 from ig_pipeline.simulator.context import Ctx
+from ig_pipeline.simulator.discovery import is_business_discovery
 from ig_pipeline.simulator.errors import GraphError
 from ig_pipeline.simulator.faults import FAULT_ERRORS, HANG_S, buc_error, match_fault
+from ig_pipeline.simulator.hashtags import is_platform_call
 from ig_pipeline.simulator.router import dispatch, resolve_account
 from ig_pipeline.simulator.state import Simulator
 
@@ -66,12 +68,12 @@ async def run_item(sim: Simulator, method: str, version: int, segs: list[str], p
                 ctx.fault_metric = fault["metric"]
             elif kind in ("malformed_json", "truncated_page"):
                 item.body = kind
-        platform = "business_discovery" in params.get("fields", "")
-        if platform:  # Business Discovery runs under Platform limits (app: 200 calls/hour per account)
-            if sim.app_calls.get(int(now // 3600), 0) >= 200 * max(1, len(sim.world.accounts)):
+        platform = is_business_discovery(params) or is_platform_call(sim, segs)
+        if platform:  # Business Discovery and hashtag search run under Platform limits (200 calls/hour per user)
+            if sim.app_calls.get(int(now // 3600), 0) >= sim.platform_capacity():
                 raise GraphError(4, "(#4) Application request limit reached", status=403, transient=True)
             account = item.account = None
-            sim.app_calls[int(now // 3600)] = sim.app_calls.get(int(now // 3600), 0) + 1
+            sim.count_app_call(now)
         if account and sim.buc.throttled(account, now):
             raise buc_error(sim.buc.minutes_to_regain(account, now))
         body = await dispatch(sim, ctx, method, segs)
@@ -92,8 +94,7 @@ async def run_item(sim: Simulator, method: str, version: int, segs: list[str], p
         err = GraphError(1, "An unknown error has occurred.", transient=True)
         item.status, item.body, item.error_code = 500, err.envelope(sim.trace()), 1
     if account:
-        sim.buc.add(account, now, ctx.nested)
-        sim.count_app_call(now)
+        sim.buc.add(account, now, ctx.nested)  # BUC calls stay out of the app's Platform usage (Meta)
         item.headers.setdefault("X-Business-Use-Case-Usage", sim.buc.header(account, now))
     item.headers["X-App-Usage"] = sim.app_usage_header(now)
     return item

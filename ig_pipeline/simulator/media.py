@@ -68,7 +68,8 @@ class MediaView:
                 out["ig_id"] = str(h64(self.seed, "igid", m.id) % 10 ** 18)
             elif n == "caption":
                 if not m.child and unit(self.seed, "cap", m.id) < 0.9:
-                    out["caption"] = f"{_CAPTIONS[h64(self.seed, 'cw', m.id) % len(_CAPTIONS)]} #{m.account.username.split('.')[0]}"
+                    out["caption"] = (f"{_CAPTIONS[h64(self.seed, 'cw', m.id) % len(_CAPTIONS)]} "
+                                      f"#{m.account.username.split('.')[0]}{self.sim.public.caption_extra(m)}")
             elif n == "media_type":
                 out["media_type"] = m.media_type
             elif n == "media_product_type":
@@ -88,7 +89,7 @@ class MediaView:
             elif n == "timestamp":
                 out["timestamp"] = iso(m.ts)
             elif n in ("like_count", "comments_count"):
-                if not m.child and not m.is_story:
+                if not m.child and not m.is_story and not (n == "like_count" and self.sim.public.likes_hidden(m)):
                     vals = vals or self.world.media_values(m, now)
                     out[n] = vals["likes" if n == "like_count" else "comments"]
             elif n == "is_comment_enabled":

@@ -6,9 +6,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from ig_pipeline.simulator.context import Ctx
+from ig_pipeline.simulator.discovery import business_discovery
 from ig_pipeline.simulator.draws import h64
 from ig_pipeline.simulator.edges import media_list
-from ig_pipeline.simulator.errors import GraphError, param_error, require_basic, unsupported_get
+from ig_pipeline.simulator.errors import param_error, require_basic, unsupported_get
 from ig_pipeline.simulator.media import cdn_url
 from ig_pipeline.simulator.params import Sel, decode_cursor, encode_cursor, parse_limit
 from ig_pipeline.simulator.tokens import Token
@@ -153,26 +154,4 @@ def ig_node(sim, ctx: Ctx, a, fields, me: bool = False) -> dict:
             out[n] = business_discovery(sim, ctx, sel)
     if "id" not in out:
         out["id"] = a.id
-    return out
-
-
-def business_discovery(sim, ctx: Ctx, sel: Sel) -> dict:
-    username = sel.mods.get("username")
-    target = next((a for a in sim.world.accounts if a.username == username), None)
-    if target is None:
-        raise GraphError(110, "(#110) Invalid user id")
-    allowed = {"id", "username", "name", "biography", "website", "profile_picture_url", "followers_count",
-               "follows_count", "media_count", "media"}
-    subs = sel.sub or [Sel("id", {}, None)]
-    for s in subs:
-        if s.name not in allowed:
-            raise param_error(f"Tried accessing nonexisting field ({s.name}) on node type (IGUser)")
-    out = ig_node(sim, ctx, target, [s for s in subs if s.name != "media"])
-    for s in subs:
-        if s.name == "media":
-            sub = Ctx(ctx.version, ctx.now, ctx.base, {k: v for k, v in (("limit", s.mods.get("limit")),
-                                                                        ("after", s.mods.get("after"))) if v},
-                      ctx.token_raw)
-            inner = [x for x in (s.sub or [Sel("id", {}, None)]) if x.name != "insights"]
-            out["media"] = media_list(sim, sub, target, inner)
     return out

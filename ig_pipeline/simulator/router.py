@@ -7,6 +7,7 @@ from ig_pipeline.simulator.auth import authenticate, can_see
 from ig_pipeline.simulator.context import Ctx
 from ig_pipeline.simulator.edges import ig_edge
 from ig_pipeline.simulator.errors import GraphError, require_basic, unsupported_get
+from ig_pipeline.simulator.hashtags import hashtag_call, is_hashtag_path, recently_searched
 from ig_pipeline.simulator.media import MediaView
 from ig_pipeline.simulator.nodes import accounts, ig_node, me_node, page_node
 from ig_pipeline.simulator.oauth import debug_token, ig_exchange, ig_refresh, oauth_access_token
@@ -52,6 +53,8 @@ async def dispatch(sim, ctx: Ctx, method: str, segs: list[str]) -> dict:
         raise unsupported_get(segs[0], "post" if method == "POST" else method.lower())
     fields = parse_fields(p.get("fields"))
     first = segs[0]
+    if is_hashtag_path(sim, segs):
+        return hashtag_call(sim, ctx, tok, segs, fields)
     if first == "me":
         if len(segs) == 1:
             return me_node(sim, ctx, tok, fields)
@@ -70,6 +73,8 @@ async def dispatch(sim, ctx: Ctx, method: str, segs: list[str]) -> dict:
             return ig_node(sim, ctx, account, fields)
         if len(segs) == 2 and segs[1] in ("media", "stories", "insights"):
             return await ig_edge(sim, ctx, tok, account, segs[1], fields)
+        if segs[1:] == ["recently_searched_hashtags"]:
+            return recently_searched(sim, ctx, tok, account)
         raise GraphError(2500, f"Unknown path components: /{'/'.join(segs[1:])}")
     if first in sim.world.pages:
         page = sim.world.pages[first]

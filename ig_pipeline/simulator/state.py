@@ -11,6 +11,7 @@ import time as _time
 from collections import deque
 from datetime import UTC, datetime
 
+from ig_pipeline.simulator.public import PublicPopulation, hashtag_id
 from ig_pipeline.simulator.ratelimit import BucMeter
 from ig_pipeline.simulator.tokens import LONG_S, SHORT_S, Token, TokenCodec
 from ig_pipeline.simulator.world import World
@@ -58,6 +59,9 @@ class Simulator:
             start = config.start.timestamp() if isinstance(config.start, datetime) else epoch_param(config.start)
         self.clock = Clock(start, config.frozen)
         self.world = World(config.seed, config.accounts, self.clock.now(), config.media_per_account)
+        self.public = PublicPopulation(self.world)
+        self.hashtag_searches: dict[str, dict[str, float]] = {}  # IG user -> hashtag id -> first query time
+        self.hashtag_names = {hashtag_id(n): n for n in self.public.vocabulary()}  # ids are global and static
         self.codec = TokenCodec(config.seed, self.app_secret)
         self.rng = random.Random(config.seed)
         self.faults: dict[str, dict] = {}
@@ -100,17 +104,22 @@ class Simulator:
 
     # --- rate limit ------------------------------------------------------------------------------
     def count_app_call(self, now: float) -> None:
-        """Every Graph call also counts toward the app's hourly Platform usage (``X-App-Usage``)."""
+        """A Platform-limited call (Business Discovery, hashtag search) counts toward the app's hourly usage
+        (``X-App-Usage``); Instagram calls under Business Use Case limits do not."""
         hour = int(now // 3600)
         self.app_calls[hour] = self.app_calls.get(hour, 0) + 1
         if len(self.app_calls) > 48:
             for old in sorted(self.app_calls)[:-48]:
                 del self.app_calls[old]
 
+    def platform_capacity(self) -> int:
+        """The app's hourly Platform budget: calls per user (200 by default) × the app's users."""
+        return max(1, int(self.config.platform_calls_per_user_hour)) * max(1, len(self.world.accounts))
+
     def app_usage_header(self, now: float) -> str:
         hour = int(now // 3600)
         calls = self.app_calls.get(hour, 0)
-        pct = min(100, int(calls * 100 / (200 * max(1, len(self.world.accounts)))))
+        pct = min(100, int(calls * 100 / self.platform_capacity()))
         return json.dumps({"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2},
                           separators=(",", ":"))
 
