@@ -80,3 +80,26 @@ def test_batch_items_are_metered_each(c):
     assert r.status_code == 200 and all(item["code"] == 200 for item in r.json())
     assert c.http.get(f"/_sim/buc/{a['id']}").json()["calls"] == before + 10
     assert a["id"] in json.loads(r.headers["x-business-use-case-usage"])
+
+
+def test_instagram_calls_do_not_use_the_apps_platform_budget(c):
+    """Meta: Instagram Platform requests are BUC-limited; only Business Discovery and hashtag search
+    count toward the app's hourly Platform budget (X-App-Usage). Far more ordinary calls than that
+    budget allows are neither refused nor reported as app usage."""
+    a = big(c)
+    c.http.post("/_sim/clock", json={"advance": 20 * 86400 + 7 * 3600})  # an hour no other test used
+    c.http.post("/_sim/config", json={"platform_calls_per_user_hour": 1})  # budget: one call per account
+    try:
+        budget = len(c.world["accounts"])
+        seen = []
+        for _ in range(budget + 5):
+            r = c.get(f"/v24.0/{a['id']}", a["id"], fields="id,media_count")
+            assert r.status_code == 200, r.text
+            seen.append(json.loads(r.headers["x-app-usage"])["call_count"])
+        assert seen == [0] * len(seen)
+        ops = [{"method": "GET", "relative_url": f"{a['id']}?fields=id"}] * 10
+        r = c.http.post("/v24.0/", data={"access_token": c.token(a["id"]), "batch": json.dumps(ops)})
+        assert all(item["code"] == 200 for item in r.json())
+        assert json.loads(r.headers["x-app-usage"])["call_count"] == 0
+    finally:
+        c.http.post("/_sim/config", json={"platform_calls_per_user_hour": 200})
