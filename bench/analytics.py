@@ -27,7 +27,7 @@ from sqlalchemy import text  # noqa: E402
 from bench._common import emit, scratch_database  # noqa: E402
 from bench.load import make_rows  # noqa: E402
 from ig_pipeline.warehouse import schema  # noqa: E402
-from ig_pipeline.warehouse.partitions import ensure_partitions, month_start  # noqa: E402
+from ig_pipeline.warehouse.table_partitions import ensure_partitions, month_start  # noqa: E402
 from ig_pipeline.warehouse.upsert import bulk_upsert  # noqa: E402
 
 ACCOUNTS = 100

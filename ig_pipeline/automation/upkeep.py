@@ -10,9 +10,9 @@ from ig_pipeline.config import load_settings
 from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.lifecycle import token_upkeep
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.warehouse.partitions import maintain
 from ig_pipeline.warehouse.personal_data import purge_comments
 from ig_pipeline.warehouse.resource import PostgresWarehouse
+from ig_pipeline.warehouse.table_partitions import maintain
 
 
 @dg.op(description="Refresh Instagram-login tokens before they expire; flag Facebook tokens that need a reconnect.")

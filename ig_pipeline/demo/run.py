@@ -129,7 +129,7 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
     from ig_pipeline.dagster_instance import dagster_environment
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
     from ig_pipeline.warehouse.migrate import migrate
-    from ig_pipeline.warehouse.partitions import maintain
+    from ig_pipeline.warehouse.table_partitions import maintain
 
     settings = load_settings()
     say(f"data directory {data_dir}")

@@ -45,7 +45,7 @@ def add_commands(subparsers) -> None:
 def _migrate(args) -> int:
     from ig_pipeline.warehouse.database import describe, get_engine, warehouse_url
     from ig_pipeline.warehouse.migrate import migrate
-    from ig_pipeline.warehouse.partitions import maintain
+    from ig_pipeline.warehouse.table_partitions import maintain
 
     settings = load_settings()
     url = warehouse_url(settings)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from ig_pipeline.warehouse import dictionary, roles
-from ig_pipeline.warehouse.partitions import LOCK_ATTEMPTS, LOCK_TIMEOUT, is_lock_timeout, lock_busy
+from ig_pipeline.warehouse.table_partitions import LOCK_ATTEMPTS, LOCK_TIMEOUT, is_lock_timeout, lock_busy
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

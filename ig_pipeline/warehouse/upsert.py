@@ -28,8 +28,8 @@ from sqlalchemy import String, Table
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Connection
 
-from ig_pipeline.warehouse.partitions import ensure_partitions
 from ig_pipeline.warehouse.schema import INTRADAY_TABLES
+from ig_pipeline.warehouse.table_partitions import ensure_partitions
 
 _MANAGED = {"created_at", "updated_at"}
 # When a row was fetched is not a change in its data: written, but such a row counts as unchanged.

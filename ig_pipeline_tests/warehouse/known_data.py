@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ig_pipeline.warehouse import schema
-from ig_pipeline.warehouse.partitions import ensure_partitions, month_start
+from ig_pipeline.warehouse.table_partitions import ensure_partitions, month_start
 from ig_pipeline.warehouse.upsert import bulk_upsert
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from ig_pipeline.warehouse import roles
 from ig_pipeline.warehouse.database import get_engine
 from ig_pipeline.warehouse.migrate import migrate
-from ig_pipeline.warehouse.partitions import LockBusy, maintain
+from ig_pipeline.warehouse.table_partitions import LockBusy, maintain
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_migrate_behind_an_idle_reader_transaction_stops_with_a_clear_message(da
 
 
 def test_partition_upkeep_behind_a_locked_table_stops_with_a_clear_message(database_url, monkeypatch):
-    import ig_pipeline.warehouse.partitions as partitions
+    import ig_pipeline.warehouse.table_partitions as partitions
 
     monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "100ms")
     monkeypatch.setattr(partitions, "LOCK_ATTEMPTS", 2)

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from ig_pipeline.warehouse import schema
-from ig_pipeline.warehouse.partitions import existing_partitions, maintain
+from ig_pipeline.warehouse.table_partitions import existing_partitions, maintain
 from ig_pipeline.warehouse.upsert import Written, bulk_upsert, bulk_upsert_counts
 
 

@@ -2,7 +2,7 @@
 
 Generated once from ig_pipeline.warehouse.schema and frozen here; later schema changes get their
 own revision. Monthly partitions of the intraday tables are not created here (they depend on the
-date): ``ig-pipeline migrate`` and every intraday load create them (warehouse/partitions.py).
+date): ``ig-pipeline migrate`` and every intraday load create them (warehouse/table_partitions.py).
 
 Revision ID: 0001
 Revises:
