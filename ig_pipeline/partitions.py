@@ -51,14 +51,19 @@ intraday_partitions = dg.TimeWindowPartitionsDefinition(
     start=intraday_start(), cron_schedule="*/30 * * * *", fmt=INTRADAY_FORMAT, timezone="UTC", end_offset=1,
 )
 
+# The run tags with which one run covers a partition range (single-run backfill policy).
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    """Tags that make one run cover the days ``start`` to ``end`` (YYYY-MM-DD, inclusive)."""
+    return {RANGE_START: start, RANGE_END: end}
+
 
 def pacific_day(moment: datetime) -> date:
     """The Instagram reporting day an instant falls in."""
     return moment.astimezone(PACIFIC).date()
-
-
-def day_key(day: date) -> str:
-    return day.isoformat()
 
 
 def day_start(day: date) -> datetime:

@@ -16,6 +16,7 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
 from ig_pipeline.graph.errors import redact
+from ig_pipeline.partitions import RANGE_END, RANGE_START
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 STALE_AFTER = timedelta(hours=36)
@@ -148,7 +149,7 @@ def _deliver(context, warehouse: PostgresWarehouse, url: str | None) -> str:
 
 
 def _range(tags) -> str | None:
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    start, end = tags.get(RANGE_START), tags.get(RANGE_END)
     return f"{start}...{end}" if start and end else None
 
 

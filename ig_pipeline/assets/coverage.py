@@ -28,11 +28,10 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 from sqlalchemy import text
 
-from ig_pipeline.automation.jobs import RANGE_END, RANGE_START
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import catalog
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import INTRADAY_FORMAT, pacific_day
+from ig_pipeline.partitions import INTRADAY_FORMAT, RANGE_END, RANGE_START, pacific_day
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 PARTITION = "dagster/partition"

@@ -8,39 +8,39 @@ Runs still execute in their own worker process, and pools still bound the API wo
 
 import dagster as dg
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
+from ig_pipeline.assets.account_daily import instagram_account_daily
+from ig_pipeline.assets.audience import instagram_audience
+from ig_pipeline.assets.intraday import instagram_intraday_snapshot
+from ig_pipeline.assets.media import instagram_media
+from ig_pipeline.assets.media_daily import instagram_media_daily
+from ig_pipeline.assets.report import instagram_report
+
 EXECUTOR = dg.in_process_executor
 
 account_daily_job = dg.define_asset_job(
-    "instagram_account_daily_job", selection=["instagram_account_daily"], executor_def=EXECUTOR,
+    "instagram_account_daily_job", selection=[instagram_account_daily], executor_def=EXECUTOR,
     description="Account insights for a day or a range of days (one run per range), every active account "
                 "or those named by the ig/accounts or ig/batch tag.")
 
 media_job = dg.define_asset_job(
-    "instagram_media_job", selection=["instagram_media"], executor_def=EXECUTOR,
+    "instagram_media_job", selection=[instagram_media], executor_def=EXECUTOR,
     description="Media metadata (posts, reels, carousels) posted in a day or a range of days.")
 
 media_daily_job = dg.define_asset_job(
-    "instagram_media_daily_job", selection=["instagram_media", "instagram_media_daily"], executor_def=EXECUTOR,
+    "instagram_media_daily_job", selection=[instagram_media, instagram_media_daily], executor_def=EXECUTOR,
     description="Yesterday's media list and the lifetime-insights snapshot of every post; only the day that "
                 "just ended can be loaded (the API serves the present).")
 
 intraday_job = dg.define_asset_job(
-    "instagram_intraday_job", selection=["instagram_account_intraday", "instagram_media_intraday"],
+    "instagram_intraday_job", selection=[instagram_intraday_snapshot],
     executor_def=EXECUTOR,
     description="The 30-minute snapshot of counts, recent posts and live stories; only the current window.")
 
 audience_job = dg.define_asset_job(
-    "instagram_audience_job", selection=["instagram_account_demographics", "instagram_online_followers"],
+    "instagram_audience_job", selection=[instagram_audience],
     executor_def=EXECUTOR, description="Audience demographics and online followers by hour, every active account.")
 
 
-def range_tags(start: str, end: str) -> dict[str, str]:
-    """Tags that make one run cover a partition range (single-run backfill policy)."""
-    return {RANGE_START: start, RANGE_END: end}
-
-
 report_job = dg.define_asset_job(
-    "instagram_report_job", selection=["instagram_report"], executor_def=EXECUTOR,
+    "instagram_report_job", selection=[instagram_report], executor_def=EXECUTOR,
     description="Per-account charts (follower growth, reach and views, top posts) from the analyst views.")

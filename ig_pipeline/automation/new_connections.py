@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from ig_pipeline.assets.selection import ACCOUNTS_TAG
-from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job, range_tags
+from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
-from ig_pipeline.partitions import DAILY_START, pacific_day
+from ig_pipeline.partitions import DAILY_START, pacific_day, range_tags
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 EPOCH = "1970-01-01T00:00:00+00:00"

@@ -16,11 +16,10 @@ from ig_pipeline.automation.jobs import (
     audience_job,
     intraday_job,
     media_daily_job,
-    range_tags,
     report_job,
 )
 from ig_pipeline.config import load_settings
-from ig_pipeline.partitions import intraday_key, pacific_day
+from ig_pipeline.partitions import intraday_key, pacific_day, range_tags
 
 
 @dg.schedule(job=intraday_job, cron_schedule="*/30 * * * *", execution_timezone="UTC",

@@ -11,7 +11,6 @@ import dagster as dg
 import pytest
 
 from ig_pipeline.assets.selection import BATCH_TAG, AccountSelection, batch_of, parse_batch, selected
-from ig_pipeline.automation.jobs import RANGE_END, RANGE_START
 from ig_pipeline.automation.new_connections import new_connection_sensor
 from ig_pipeline.automation.schedules import (
     daily_account_insights_schedule,
@@ -22,6 +21,7 @@ from ig_pipeline.automation.schedules import (
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.definitions import make_definitions
 from ig_pipeline.graph.models import AccountRef
+from ig_pipeline.partitions import RANGE_END, RANGE_START
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.sync_state import record_success
 from ig_pipeline.warehouse.upsert import bulk_upsert

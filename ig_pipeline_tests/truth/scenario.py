@@ -21,9 +21,8 @@ import dagster as dg
 import httpx
 import uvicorn
 
-from ig_pipeline.automation.jobs import range_tags
 from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
-from ig_pipeline.partitions import DAILY_START, intraday_key, pacific_day
+from ig_pipeline.partitions import DAILY_START, intraday_key, pacific_day, range_tags
 from ig_pipeline_tests.simenv import Env
 
 # 01:00 Pacific, right after the daily schedules' tick; exactly two years after the daily partitions begin

@@ -1,0 +1,27 @@
+"""The tags-and-comments job and its daily schedule (docs/comments-and-tags.md)."""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from ig_pipeline.assets.selection import BATCH_TAG
+from ig_pipeline.config import load_settings
+from ig_pipeline.partitions import pacific_day
+
+engagement_job = dg.define_asset_job(
+    "instagram_engagement_job", selection=["instagram_tagged_media", "instagram_media_comment"],
+    executor_def=dg.in_process_executor,
+    description="Posts tagging each account and new comments and replies on its recent posts; only today or "
+                "yesterday (the API serves the present).")
+
+
+@dg.schedule(job=engagement_job, cron_schedule="30 0 * * *", execution_timezone="America/Los_Angeles",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="00:30 Pacific: posts tagging each account and new comments on its recent posts, stored "
+                         "under yesterday, one run per account batch (IG_DAILY_BATCHES).")
+def daily_engagement_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    yesterday = (pacific_day(context.scheduled_execution_time) - timedelta(days=1)).isoformat()
+    count = load_settings().daily_batches
+    batches = [{BATCH_TAG: f"{i}/{count}"} if count > 1 else {} for i in range(count)]
+    return [dg.RunRequest(run_key=f"engagement-{yesterday}-{i}", partition_key=yesterday, tags=tags)
+            for i, tags in enumerate(batches)]
