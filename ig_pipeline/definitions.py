@@ -14,6 +14,7 @@ from ig_pipeline.alerting.sensors import run_failure_alert_sensor, stale_sync_se
 from ig_pipeline.assets.account_daily import instagram_account_daily
 from ig_pipeline.assets.audience import instagram_audience
 from ig_pipeline.assets.checks import valid_rows_checks
+from ig_pipeline.assets.comments import instagram_media_comment
 from ig_pipeline.assets.competitors import instagram_competitors
 from ig_pipeline.assets.coverage import coverage_checks
 from ig_pipeline.assets.hashtags import instagram_hashtag_media
@@ -21,6 +22,8 @@ from ig_pipeline.assets.intraday import instagram_intraday_snapshot
 from ig_pipeline.assets.media import instagram_media
 from ig_pipeline.assets.media_daily import instagram_media_daily
 from ig_pipeline.assets.report import instagram_report
+from ig_pipeline.assets.tagged import instagram_tagged_media
+from ig_pipeline.automation.engagement import daily_engagement_schedule, engagement_job
 from ig_pipeline.automation.jobs import (
     account_daily_job,
     audience_job,
@@ -64,14 +67,15 @@ def asset_owners(env=None) -> list[str]:
 def make_definitions(resources: dict | None = None) -> dg.Definitions:
     owners = asset_owners()
     assets = [instagram_account_daily, instagram_media, instagram_media_daily, instagram_intraday_snapshot,
-              instagram_audience, instagram_report, instagram_competitors, instagram_hashtag_media]
+              instagram_audience, instagram_report, instagram_tagged_media, instagram_media_comment,
+              instagram_competitors, instagram_hashtag_media]
     return dg.Definitions(
         assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners), assets),
         asset_checks=[*valid_rows_checks, *coverage_checks],
         jobs=[account_daily_job, media_job, media_daily_job, intraday_job, audience_job, report_job, upkeep_job,
-              tracking_job],
+              engagement_job, tracking_job],
         schedules=[intraday_schedule, *DAILY_SYNC_SCHEDULES, weekly_audience_schedule, upkeep_schedule,
-                   daily_report_schedule, daily_tracking_schedule],
+                   daily_report_schedule, daily_engagement_schedule, daily_tracking_schedule],
         sensors=[new_connection_sensor, run_failure_alert_sensor, stale_sync_sensor],
         resources=default_resources() | (resources or {}),
         executor=dg.in_process_executor,  # also for materializations started from the UI (automation/jobs.py)
