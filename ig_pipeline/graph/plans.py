@@ -7,14 +7,12 @@ plan makes, and what they cost, is written down in docs/graph-client.md.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from ig_pipeline.graph import catalog, transforms
 from ig_pipeline.graph.calls import Call
 from ig_pipeline.graph.client import GraphClient
-from ig_pipeline.graph.errors import ErrorClass, GraphError, redact
+from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.freshness import due_for_refresh
 from ig_pipeline.graph.media import MEDIA_FIELDS, insight_rows, media_jobs, media_list_call, product_of
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
@@ -22,7 +20,7 @@ from ig_pipeline.graph.session import AccountSession, InsightJob
 from ig_pipeline.partitions import pacific_day
 
 __all__ = ["due_for_refresh", "fetch_account_days", "fetch_demographics", "fetch_intraday",
-           "fetch_media_insights", "fetch_media_list", "fetch_online_followers", "fetch_recent", "run_accounts"]
+           "fetch_media_insights", "fetch_media_list", "fetch_online_followers", "fetch_recent"]
 
 WINDOW_DAYS = 29  # a 30-day since/until span can fail (docs/graph-client.md)
 ACCOUNT = "account"
@@ -272,25 +270,3 @@ async def fetch_online_followers(client: GraphClient, account: AccountRef) -> Fe
     rows = (transforms.online_follower_rows(account, latest_body, now)
             + transforms.online_follower_rows(account, body, now))
     return session.result({"instagram_online_followers": transforms.dedupe(rows, "day", "hour")})
-
-
-# --- many accounts -------------------------------------------------------------------------------
-
-
-async def run_accounts(accounts: list[AccountRef], fn: Callable[[AccountRef], Awaitable[FetchResult]],
-                       concurrency: int) -> list[FetchResult]:
-    """``fn`` for every account, at most ``concurrency`` at a time, results in input order. An
-    unexpected exception becomes that account's error; the others carry on."""
-    limit = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(account: AccountRef) -> FetchResult:
-        async with limit:
-            try:
-                return await fn(account)
-            except GraphError as error:
-                return FetchResult(account=account, error=error)
-            except Exception as exc:  # a bug must not stop the other accounts
-                message = redact(f"internal error: {type(exc).__name__}: {exc}", (account.token,))
-                return FetchResult(account=account, error=GraphError(ErrorClass.BAD_REQUEST, message))
-
-    return list(await asyncio.gather(*(one(a) for a in accounts)))

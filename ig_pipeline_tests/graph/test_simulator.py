@@ -3,6 +3,7 @@ governor, deprecated metrics, one account failing while the others sync."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -159,8 +160,8 @@ def test_one_revoked_token_does_not_stop_the_others(fresh, graph, fake_time):
     now, yesterday, days = window(fresh)
 
     async def sync(client):
-        return await plans.run_accounts(
-            accounts, lambda account: plans.fetch_account_days(client, account, days, yesterday), concurrency=3)
+        return await asyncio.gather(*(plans.fetch_account_days(client, account, days, yesterday)
+                                      for account in accounts))
 
     results = run(with_client(graph, fresh, fake_time, sync))
     by_id = {r.account.ig_user_id: r for r in results}
