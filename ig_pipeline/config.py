@@ -77,10 +77,6 @@ class Settings:
     comment_text: bool = True
     comment_retention_days: int = 90
 
-    @property
-    def uses_demo_credentials(self) -> bool:
-        return self.app_secret == DEMO_APP_SECRET
-
     def require(self, attribute: str):
         """The value of a setting that this code path cannot do without, or a ConfigError naming it."""
         value = getattr(self, attribute)

@@ -52,6 +52,7 @@ logging.getLogger("httpx").addFilter(_NoQueryStrings())
 
 APP_WIDE_CODES = frozenset({4})  # app-level limit: every account backs off
 MAX_PAGES = 200  # /media serves at most 10 000 items; at limit=100 that is 100 pages
+INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"  # Instagram-Login accounts' root
 
 
 class GraphClient:

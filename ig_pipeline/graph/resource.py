@@ -17,9 +17,8 @@ import httpx
 from pydantic import Field
 
 from ig_pipeline.config import _is_local, load_settings
-from ig_pipeline.graph.client import GraphClient
+from ig_pipeline.graph.client import INSTAGRAM_GRAPH_URL, GraphClient
 
-INSTAGRAM_GRAPH_URL = "https://graph.instagram.com"
 FROM_SETTINGS = "from_settings"
 
 

@@ -1,17 +1,14 @@
-"""The warehouse as a Dagster resource: connections, transactions and the bulk upsert path."""
+"""The warehouse as a Dagster resource: connections and transactions (rows go in with warehouse/upsert.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import dagster as dg
-from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
 from ig_pipeline.warehouse.database import get_engine, warehouse_url
-from ig_pipeline.warehouse.upsert import bulk_upsert
 
 
 class PostgresWarehouse(dg.ConfigurableResource):
@@ -31,6 +28,3 @@ class PostgresWarehouse(dg.ConfigurableResource):
         """One transaction: everything written inside lands together or not at all."""
         with self.engine().begin() as conn:
             yield conn
-
-    def upsert(self, conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
-        return bulk_upsert(conn, table, rows)

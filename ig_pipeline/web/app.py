@@ -29,8 +29,8 @@ from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.ownership import links_revoked_before, store_connections
 from ig_pipeline.connections.store import connection_row
 from ig_pipeline.connections.store import owners as connection_owners
+from ig_pipeline.graph.client import INSTAGRAM_GRAPH_URL, GraphClient
 from ig_pipeline.graph.errors import ErrorClass, GraphError
-from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.graph.tokens import TokenEndpoints
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.database import get_engine, warehouse_url
@@ -97,14 +97,18 @@ def instagram_oauth_url(settings: Settings) -> str:
     return settings.graph_url if _is_local(settings.graph_url) else "https://api.instagram.com"
 
 
+def graph_client_for(settings: Settings, app_secret: str | None) -> GraphClient:
+    """The Graph client for one sign-in (use ``async with``); the simulator serves both roots when local."""
+    local = _is_local(settings.graph_url)
+    return GraphClient(base_url=settings.graph_url, instagram_base_url=settings.graph_url if local else INSTAGRAM_GRAPH_URL,
+                       version=settings.graph_version, app_secret=app_secret)
+
+
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
     settings = settings or load_settings()
     for name in ("app_id", "app_secret", "redirect_uri", "token_keys"):
         settings.require(name)
     cipher = TokenCipher.from_settings(settings)
-    graph = InstagramGraphAPI(base_url=settings.graph_url)
-    # Calls made with Instagram Login tokens are signed with the Instagram app's secret.
-    ig_graph = InstagramGraphAPI(base_url=settings.graph_url, app_secret=settings.instagram_app_secret)
     trust_header = os.environ.get("IG_TRUST_PROXY_HEADER") == "1"
 
     def engine():
@@ -193,7 +197,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     async def _connect_accounts(code: str, owner: str) -> tuple[list[str], list[str]]:
         secret, app_id = settings.app_secret, settings.app_id
-        async with graph.client() as graph_client:
+        async with graph_client_for(settings, settings.app_secret) as graph_client:
             client = TokenEndpoints(graph_client)
             short = await client.exchange_code(code, settings.redirect_uri, app_id, secret)
             long = await client.exchange_long_lived(short["access_token"], app_id, secret)
@@ -230,7 +234,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     async def _connect_instagram(code: str, owner: str) -> tuple[list[str], list[str]]:
         """Instagram Login: code → short-lived → long-lived (60 days, refreshable) token → the account."""
         secret = settings.require("instagram_app_secret")
-        async with ig_graph.client() as graph_client:
+        # Calls made with Instagram Login tokens are signed with the Instagram app's secret.
+        async with graph_client_for(settings, settings.instagram_app_secret) as graph_client:
             client = TokenEndpoints(graph_client)
             short = await client.ig_exchange_code(code, settings.redirect_uri, settings.require("instagram_app_id"),
                                                   secret, instagram_oauth_url(settings))

@@ -19,19 +19,19 @@ def _all(conn, table: str, order: str) -> list:
 def test_same_batch_twice_gives_the_same_rows_and_touches_nothing(warehouse):
     rows = [_daily(date(2026, 11, d), reach=100 + d, likes=d) for d in range(1, 11)]
     with warehouse.transaction() as conn:
-        assert warehouse.upsert(conn, schema.instagram_account_daily, rows) == 10
+        assert bulk_upsert(conn, schema.instagram_account_daily, rows) == 10
         first = _all(conn, "instagram_account_daily", "day")
     with warehouse.transaction() as conn:
-        assert warehouse.upsert(conn, schema.instagram_account_daily, rows) == 0
+        assert bulk_upsert(conn, schema.instagram_account_daily, rows) == 0
         second = _all(conn, "instagram_account_daily", "day")
     assert second == first  # updated_at included: unchanged rows are not rewritten
 
 
 def test_changed_values_are_updated_and_absent_columns_kept(warehouse):
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=5, likes=7)])
+        bulk_upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=5, likes=7)])
     with warehouse.transaction() as conn:
-        assert warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=6)]) == 1
+        assert bulk_upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=6)]) == 1
         row = _all(conn, "instagram_account_daily", "day")[0]
     assert (row["reach"], row["likes"]) == (6, 7)
 
@@ -60,7 +60,7 @@ def test_a_later_fetch_of_the_same_values_moves_fetched_at_and_counts_as_unchang
 
 def test_null_and_zero_stay_distinct(warehouse):
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_account_daily,
+        bulk_upsert(conn, schema.instagram_account_daily,
                          [_daily(date(2026, 11, 1), reach=0, likes=None, new_followers=0)])
         row = _all(conn, "instagram_account_daily", "day")[0]
     assert row["reach"] == 0 and row["new_followers"] == 0
@@ -77,7 +77,7 @@ def test_captions_survive_the_copy_path(warehouse, caption, stored):
     media = {"owner_id": "o", "media_id": "17900000000000001", "ig_user_id": "1", "caption": caption,
              "children": [{"id": "2", "caption": "child\x00"}]}
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_media, [media])
+        bulk_upsert(conn, schema.instagram_media, [media])
         row = _all(conn, "instagram_media", "media_id")[0]
     assert row["caption"] == stored
     assert row["children"] == [{"id": "2", "caption": "child"}]
@@ -88,14 +88,14 @@ def test_json_values_postgres_cannot_hold_are_made_storable(warehouse):
     state = {"ig_user_id": "1", "sync_kind": "media", "owner_id": "o",
              "cursor": {"a\x00": [float("nan"), float("inf"), 1.5, "x\x00y"]}}
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_sync_state, [state])
+        bulk_upsert(conn, schema.instagram_sync_state, [state])
         assert _all(conn, "instagram_sync_state", "ig_user_id")[0]["cursor"] == {"a": [None, None, 1.5, "xy"]}
 
 
 def test_repeated_key_in_one_batch_keeps_the_last(warehouse):
     rows = [_daily(date(2026, 11, 1), reach=1), _daily(date(2026, 11, 1), reach=2)]
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_account_daily, rows)
+        bulk_upsert(conn, schema.instagram_account_daily, rows)
         assert [r["reach"] for r in _all(conn, "instagram_account_daily", "day")] == [2]
 
 
@@ -110,10 +110,10 @@ def test_bad_rows_are_refused_before_anything_is_written(warehouse):
 
 def test_a_failed_transaction_leaves_the_old_rows(warehouse):
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=1)])
+        bulk_upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=1)])
     with pytest.raises(RuntimeError):
         with warehouse.transaction() as conn:
-            warehouse.upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=99)])
+            bulk_upsert(conn, schema.instagram_account_daily, [_daily(date(2026, 11, 1), reach=99)])
             raise RuntimeError("crash between account writes")
     with warehouse.transaction() as conn:
         assert _all(conn, "instagram_account_daily", "day")[0]["reach"] == 1
@@ -125,7 +125,7 @@ def test_intraday_rows_create_their_month_partition(warehouse):
     with warehouse.transaction() as conn:
         assert "instagram_account_intraday_p2031_07" not in existing_partitions(
             conn, "instagram_account_intraday").values()
-        warehouse.upsert(conn, schema.instagram_account_intraday, [row])
+        bulk_upsert(conn, schema.instagram_account_intraday, [row])
         assert date(2031, 7, 1) in existing_partitions(conn, "instagram_account_intraday")
         count = conn.execute(sa.text("SELECT count(*) FROM instagram_account_intraday_p2031_07")).scalar()
     assert count == 1
@@ -134,7 +134,7 @@ def test_intraday_rows_create_their_month_partition(warehouse):
 def test_retention_drops_old_partitions_and_creates_ahead(warehouse):
     old = datetime(2030, 1, 10, tzinfo=UTC)
     with warehouse.transaction() as conn:
-        warehouse.upsert(conn, schema.instagram_media_intraday,
+        bulk_upsert(conn, schema.instagram_media_intraday,
                          [{"owner_id": "o", "media_id": "m", "ig_user_id": "1", "captured_at": old, "reach": 1}])
         report = maintain(conn, today=date(2031, 3, 5), keep_months=13)
         months = existing_partitions(conn, "instagram_media_intraday")
