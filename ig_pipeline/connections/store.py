@@ -100,6 +100,12 @@ def active_usernames(conn: Connection) -> list[Row]:
                              "ORDER BY ig_user_id")).all()
 
 
+def active_facebook_login_ids(conn: Connection, owner_id: str) -> list[str]:
+    """The owner's active Facebook Login accounts, by id (the ones that can search hashtags)."""
+    return conn.execute(text("SELECT ig_user_id FROM instagram_connection WHERE owner_id = :o AND status = 'active' "
+                             "AND login_type = 'facebook' ORDER BY ig_user_id"), {"o": owner_id}).scalars().all()
+
+
 def owners(conn: Connection) -> dict[str, str]:
     """ig_user_id → owner_id of every connection, whatever its status."""
     return dict(conn.execute(text("SELECT ig_user_id, owner_id FROM instagram_connection")).all())

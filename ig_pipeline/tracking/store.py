@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from ig_pipeline.connections import store as connections
 from ig_pipeline.errors import UserError
 
 BUDGET = 30
@@ -88,8 +89,7 @@ def hashtags(conn: Connection, owner_id: str | None = None) -> list[TrackedHasht
 
 def _searching_account(conn: Connection, owner_id: str, account: str | None) -> str:
     """The owner's Facebook Login account that searches (hashtag search has no Instagram Login variant)."""
-    rows = conn.execute(text("SELECT ig_user_id FROM instagram_connection WHERE owner_id = :o AND status = 'active' "
-                             "AND login_type = 'facebook' ORDER BY ig_user_id"), {"o": owner_id}).scalars().all()
+    rows = connections.active_facebook_login_ids(conn, owner_id)
     if account is not None:
         if account not in rows:
             raise TrackingError(f"account {account} is not an active Facebook Login account of owner {owner_id} "
