@@ -1,6 +1,6 @@
 """Where the warehouse is, and one clear error when it cannot be reached.
 
-``IG_DATABASE_URL`` names any Postgres 14+; unset, the embedded server under ``IG_DATA_DIR`` is
+``IG_DATABASE_URL`` names any Postgres 15+ (``security_invoker`` views); unset, the embedded server under ``IG_DATA_DIR`` is
 used (and started). The same server holds Dagster's instance storage in its own database.
 """
 
