@@ -45,12 +45,14 @@ from ig_pipeline.web.webhooks import comment_rows, mention_rows, story_insight_r
 
 log = logging.getLogger(__name__)
 
+# instagram_manage_comments is asked for but optional: without it only the comments sync fails for that account.
 SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",
-          "business_management")
+          "business_management", "instagram_manage_comments")
 REQUIRED_SCOPES = {"instagram_basic", "instagram_manage_insights"}
 NODE_FIELDS = "id,username,name,account_type,profile_picture_url"
 LOGIN_TYPES = ("facebook", "instagram")
-INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
+INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights", "instagram_business_manage_comments")
+INSTAGRAM_REQUIRED = {"instagram_business_basic", "instagram_business_manage_insights"}
 INSTAGRAM_ME_FIELDS = "user_id,username,name,account_type,profile_picture_url"
 PROFESSIONAL = {"BUSINESS", "MEDIA_CREATOR"}
 PERSONAL_ACCOUNT = ("This Instagram account is a personal account. Only Business and Creator accounts have "
@@ -241,7 +243,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                                                   secret, instagram_oauth_url(settings))
             granted = short.get("permissions") or ""
             scopes = set(granted if isinstance(granted, list) else str(granted).split(","))
-            if not set(INSTAGRAM_SCOPES) <= scopes:
+            if not INSTAGRAM_REQUIRED <= scopes:
                 raise _Refused(403, MISSING_PERMISSIONS)
             long = await client.ig_exchange_token(short["access_token"], secret)
             token = long["access_token"]

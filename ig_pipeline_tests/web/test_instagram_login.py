@@ -42,7 +42,8 @@ def test_instagram_login_connects_the_account_with_a_refreshable_60_day_token(oa
     with httpx.Client(timeout=30) as http:
         start = http.get(_link(oauth))
         query = parse_qs(urlparse(start.headers["location"]).query)
-        assert query["scope"] == ["instagram_business_basic,instagram_business_manage_insights"]
+        assert query["scope"] == ["instagram_business_basic,instagram_business_manage_insights,"
+                              "instagram_business_manage_comments"]
         assert query["response_type"] == ["code"] and query["redirect_uri"] == [oauth.settings.redirect_uri]
         location = _authorize_redirect(http, _link(oauth), account["id"])
         assert location.endswith("#_")  # Meta's fragment, which the code must lose

@@ -135,6 +135,16 @@ def test_unticked_insights_permission_is_refused(oauth):
     assert oauth.rows(CONNECTIONS) == []
 
 
+def test_unticked_comments_permission_still_connects(oauth):
+    """Comments are optional: without the permission only that account's comments sync fails."""
+    with httpx.Client() as http:
+        result = http.get(_authorize(http, _link(oauth), _professional(oauth),
+                                     scope="instagram_business_basic,instagram_business_manage_insights"))
+    assert result.status_code == 200, result.text[:300]
+    [row] = oauth.rows(CONNECTIONS)
+    assert "instagram_business_manage_comments" not in row["scopes"]
+
+
 def test_the_token_stored_by_instagram_login_is_refreshed_by_the_upkeep(oauth, caplog):
     caplog.set_level(logging.DEBUG)
     with httpx.Client() as http:
