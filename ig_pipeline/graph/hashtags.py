@@ -33,8 +33,8 @@ async def media(client: GraphClient, account: AccountRef, hashtag_id: str, kind:
     """The first page of the hashtag's top or recent media, in the order served (the rank)."""
     call = Call(f"{hashtag_id}/{kind}_media", {"user_id": account.ig_user_id, "fields": MEDIA_FIELDS,
                                               "limit": PAGE})
-    return await client.paged(call, account.token, key=APP, meter=meter, login_type=account.login_type,
-                              max_pages=1)
+    body = await client.get(call, account.token, key=APP, meter=meter, login_type=account.login_type)
+    return [item for item in body.get("data") or [] if isinstance(item, dict)]
 
 
 async def recently_searched(client: GraphClient, account: AccountRef, meter: Meter) -> list[str]:
