@@ -26,6 +26,7 @@ import httpx
 
 from ig_pipeline.config import load_settings
 from ig_pipeline.graph import plans
+from ig_pipeline.graph.freshness import YOUNG
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import pacific_day
@@ -35,7 +36,6 @@ from ig_pipeline.simulator.server import SimulatorServer
 START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)  # 01:00 Pacific: just after the daily boundary
 BACKFILL_DAYS = 90
 WEEK = 7
-YOUNG = timedelta(days=30)
 
 
 class Sim:

@@ -29,6 +29,7 @@ from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
+from ig_pipeline.graph.freshness import HORIZON, YOUNG
 from ig_pipeline.graph.models import MediaRef
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions, pacific_day
@@ -36,8 +37,6 @@ from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 KIND = "media_daily"
 TABLE = "instagram_media_daily"
-YOUNG = timedelta(days=30)
-HORIZON = timedelta(days=730)
 
 _KNOWN_MEDIA = text("""
 SELECT m.ig_user_id, m.media_id, m.media_type, m.media_product_type, m.posted_at, max(d.day) AS last_day

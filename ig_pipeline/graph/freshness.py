@@ -17,9 +17,9 @@ from ig_pipeline.graph.catalog import STORY
 from ig_pipeline.graph.models import MediaRef
 from ig_pipeline.partitions import pacific_day
 
-YOUNG_DAYS = 30
+YOUNG = timedelta(days=30)  # refreshed every day (and listed with the recent media)
 MAX_AGE_DAYS = 7
-HORIZON = timedelta(days=730)
+HORIZON = timedelta(days=730)  # the API keeps media insights this long
 
 
 def weekday_slot(media_id: str) -> int:
@@ -36,7 +36,7 @@ def due_for_refresh(media: list[tuple[MediaRef, date | None]], today: date) -> l
         posted = pacific_day(ref.posted_at)
         if posted > today or today - posted >= HORIZON:
             continue
-        young = (today - posted).days < YOUNG_DAYS
+        young = today - posted < YOUNG
         stale = last is None or (today - last).days >= MAX_AGE_DAYS
         if young or stale or weekday_slot(ref.media_id) == today.toordinal() % MAX_AGE_DAYS:
             due.append(ref)
