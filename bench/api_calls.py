@@ -25,11 +25,11 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from ig_pipeline.config import load_settings
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.freshness import YOUNG
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import pacific_day
 from ig_pipeline.simulator import SimConfig
 from ig_pipeline.simulator.server import SimulatorServer
 

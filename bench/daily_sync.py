@@ -56,7 +56,8 @@ def worker(args) -> None:
     started = time.perf_counter()
     with dg.instance_for_test() as instance:
         if args.worker == "media_history":
-            from ig_pipeline.partitions import pacific_day, range_tags
+            from ig_pipeline.days import pacific_day
+            from ig_pipeline.partitions import range_tags
 
             today = pacific_day(now)
             runs = [("instagram_media_job", None, range_tags((today - timedelta(days=729)).isoformat(),

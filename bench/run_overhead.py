@@ -75,10 +75,10 @@ def measure(args, data_dir: Path, supervisor) -> dict:
 
     from ig_pipeline.config import load_settings
     from ig_pipeline.dagster_instance import REPO_ROOT, dagster_environment
+    from ig_pipeline.days import pacific_day
     from ig_pipeline.demo.backfill import QUIET
     from ig_pipeline.demo.processes import bin_argv, cli_argv
     from ig_pipeline.demo.run import connect_all
-    from ig_pipeline.partitions import pacific_day
     from ig_pipeline.warehouse.database import get_engine, warehouse_url
     from ig_pipeline.warehouse.migrate import migrate
 

@@ -1,6 +1,6 @@
 """Partitions, defined once and shared by assets, jobs and schedules.
 
-Daily partitions are Instagram reporting days (US Pacific). Intraday partitions are 30-minute
+Daily partitions are Instagram reporting days (US Pacific, days.py). Intraday partitions are 30-minute
 windows in UTC; ``end_offset=1`` makes the window in progress the newest partition, so the
 30-minute schedule captures the window it runs in.
 """
@@ -8,14 +8,14 @@ windows in UTC; ``end_offset=1`` makes the window in progress the newest partiti
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from ig_pipeline.config import ConfigError
+from ig_pipeline.days import PACIFIC
 
-PACIFIC = ZoneInfo("America/Los_Angeles")
 # Two years before this release: Meta keeps about two years of insights (account-level data only
 # 90 days for sure), so earlier partitions could never load. A deployment sets the first day it
 # loads; the demo sets its first backfilled day. A fixed date, not "today minus N": a moving start
@@ -45,7 +45,7 @@ def intraday_start(env=None) -> str:
 
 
 DAILY_START = daily_start()
-daily_partitions = dg.DailyPartitionsDefinition(start_date=DAILY_START, timezone="America/Los_Angeles")
+daily_partitions = dg.DailyPartitionsDefinition(start_date=DAILY_START, timezone=PACIFIC.key)
 
 intraday_partitions = dg.TimeWindowPartitionsDefinition(
     start=intraday_start(), cron_schedule="*/30 * * * *", fmt=INTRADAY_FORMAT, timezone="UTC", end_offset=1,
@@ -59,20 +59,6 @@ RANGE_END = "dagster/asset_partition_range_end"
 def range_tags(start: str, end: str) -> dict[str, str]:
     """Tags that make one run cover the days ``start`` to ``end`` (YYYY-MM-DD, inclusive)."""
     return {RANGE_START: start, RANGE_END: end}
-
-
-def pacific_day(moment: datetime) -> date:
-    """The Instagram reporting day an instant falls in."""
-    return moment.astimezone(PACIFIC).date()
-
-
-def day_start(day: date) -> datetime:
-    """Pacific midnight that starts ``day`` (tz-aware)."""
-    return datetime(day.year, day.month, day.day, tzinfo=PACIFIC)
-
-
-def day_end(day: date) -> datetime:
-    return day_start(day + timedelta(days=1))
 
 
 def intraday_key(moment: datetime) -> str:

@@ -25,10 +25,11 @@ from ig_pipeline.assets.runner import report_rows_per_day, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.connections import store as connections
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 KIND = "account_daily"

@@ -14,9 +14,9 @@ from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, account
 from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import pacific_day
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 KIND = "audience"

@@ -17,10 +17,11 @@ from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.assets.tagged import capture_day
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import engagement
 from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 from ig_pipeline.warehouse.sync_state import load_cursors, save_cursor
 

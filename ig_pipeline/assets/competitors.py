@@ -16,9 +16,10 @@ from ig_pipeline.assets.common import API_POOL, API_RETRY, DAILY_FRESHNESS, GROU
 from ig_pipeline.assets.runner import partition_rows
 from ig_pipeline.assets.targets import Target, asking_accounts, capture_day, run_targets
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import discovery
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.tracking import store
 from ig_pipeline.tracking.transforms import competitor_daily_row, competitor_media_rows
 from ig_pipeline.warehouse.resource import PostgresWarehouse

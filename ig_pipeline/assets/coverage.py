@@ -29,9 +29,10 @@ import dagster as dg
 from sqlalchemy import text
 
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import catalog
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import INTRADAY_FORMAT, RANGE_END, RANGE_START, pacific_day
+from ig_pipeline.partitions import INTRADAY_FORMAT, RANGE_END, RANGE_START
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 PARTITION = "dagster/partition"

@@ -21,11 +21,12 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.store import active_accounts
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import hashtags as plans
 from ig_pipeline.graph.client import Meter
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.tracking import ledger, store
 from ig_pipeline.tracking.transforms import hashtag_media_rows
 from ig_pipeline.warehouse.resource import PostgresWarehouse

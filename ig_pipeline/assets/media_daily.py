@@ -28,11 +28,12 @@ from ig_pipeline.assets.common import (
 from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.freshness import HORIZON, YOUNG
 from ig_pipeline.graph.models import MediaRef
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 KIND = "media_daily"

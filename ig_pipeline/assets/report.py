@@ -16,7 +16,7 @@ from ig_pipeline.assets.common import GROUP
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
-from ig_pipeline.partitions import pacific_day
+from ig_pipeline.days import pacific_day
 from ig_pipeline.reports import charts
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 

@@ -15,9 +15,10 @@ from ig_pipeline.assets.common import API_POOL, API_RETRY, DAILY_FRESHNESS, GROU
 from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import engagement
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import daily_partitions, pacific_day
+from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 KIND = "tagged_media"

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ig_pipeline.assets.selection import BATCH_TAG
 from ig_pipeline.config import load_settings
-from ig_pipeline.partitions import pacific_day
+from ig_pipeline.days import pacific_day
 
 engagement_job = dg.define_asset_job(
     "instagram_engagement_job", selection=["instagram_tagged_media", "instagram_media_comment"],

@@ -15,7 +15,8 @@ from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, medi
 from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
-from ig_pipeline.partitions import DAILY_START, pacific_day, range_tags
+from ig_pipeline.days import pacific_day
+from ig_pipeline.partitions import DAILY_START, range_tags
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 EPOCH = "1970-01-01T00:00:00+00:00"

@@ -19,7 +19,8 @@ from ig_pipeline.automation.jobs import (
     report_job,
 )
 from ig_pipeline.config import load_settings
-from ig_pipeline.partitions import intraday_key, pacific_day, range_tags
+from ig_pipeline.days import pacific_day
+from ig_pipeline.partitions import intraday_key, range_tags
 
 
 @dg.schedule(job=intraday_job, cron_schedule="*/30 * * * *", execution_timezone="UTC",

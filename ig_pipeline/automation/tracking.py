@@ -6,7 +6,7 @@ import dagster as dg
 
 from ig_pipeline.assets.competitors import instagram_competitors
 from ig_pipeline.assets.hashtags import instagram_hashtag_media
-from ig_pipeline.partitions import pacific_day
+from ig_pipeline.days import pacific_day
 
 tracking_job = dg.define_asset_job(
     "instagram_tracking_job", selection=[instagram_competitors, instagram_hashtag_media],

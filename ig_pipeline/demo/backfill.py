@@ -20,8 +20,9 @@ import dagster as dg
 import httpx
 from sqlalchemy import text
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.demo.processes import RUN_THREAD
-from ig_pipeline.partitions import intraday_key, pacific_day, range_tags
+from ig_pipeline.partitions import intraday_key, range_tags
 
 Say = Callable[[str], None]
 T = TypeVar("T")

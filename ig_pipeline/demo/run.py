@@ -51,7 +51,7 @@ def say(message: str) -> None:
 
 
 def demo_environment(args, data_dir: Path) -> dict[str, str]:
-    from ig_pipeline.partitions import pacific_day
+    from ig_pipeline.days import pacific_day
 
     oauth = f"http://127.0.0.1:{args.oauth_port}"
     first_day = pacific_day(datetime.now(UTC)) - timedelta(days=args.days)  # the UI shows the loaded days only

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.models import AccountRef
 from ig_pipeline.graph.transforms import dedupe, number, parse_time
-from ig_pipeline.partitions import pacific_day
 
 TAG_FIELDS = "id,username,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
 REPLY_FIELDS = "id,text,timestamp,like_count,username"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import zlib
 from datetime import date, timedelta
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.catalog import STORY
 from ig_pipeline.graph.models import MediaRef
-from ig_pipeline.partitions import pacific_day
 
 YOUNG = timedelta(days=30)  # refreshed every day (and listed with the recent media)
 MAX_AGE_DAYS = 7

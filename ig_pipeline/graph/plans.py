@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import catalog, transforms
 from ig_pipeline.graph.calls import Call
 from ig_pipeline.graph.client import GraphClient
@@ -17,7 +18,6 @@ from ig_pipeline.graph.freshness import due_for_refresh
 from ig_pipeline.graph.media import MEDIA_FIELDS, insight_rows, media_jobs, media_list_call, product_of
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
 from ig_pipeline.graph.session import AccountSession, InsightJob
-from ig_pipeline.partitions import pacific_day
 
 __all__ = ["due_for_refresh", "fetch_account_days", "fetch_demographics", "fetch_intraday",
            "fetch_media_insights", "fetch_media_list", "fetch_online_followers", "fetch_recent"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
+from ig_pipeline.days import day_end, day_start, pacific_day
 from ig_pipeline.graph import catalog
 from ig_pipeline.graph.catalog import Metric
 from ig_pipeline.graph.models import AccountRef, MediaRef
-from ig_pipeline.partitions import day_end, day_start, pacific_day
 
 STORY_LIFETIME = timedelta(hours=24)
 ACCOUNT_BY_NAME = {m.name: m for m in catalog.ACCOUNT_METRICS}

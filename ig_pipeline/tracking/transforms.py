@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.transforms import number, parse_time
-from ig_pipeline.partitions import pacific_day
 
 
 def _text(value) -> str | None:

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from ig_pipeline.assets import coverage
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import catalog
-from ig_pipeline.partitions import intraday_key, pacific_day
+from ig_pipeline.partitions import intraday_key
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 VERSION = "v24.0"

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from ig_pipeline.automation.schedules import DAILY_SYNC_SCHEDULES
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import intraday_key, pacific_day, range_tags
+from ig_pipeline.partitions import intraday_key, range_tags
 from ig_pipeline_tests.assets.truth import mismatches
 
 

@@ -9,7 +9,7 @@ import matplotlib.image
 import sqlalchemy as sa
 
 from ig_pipeline.assets.report import _post_label, render_account
-from ig_pipeline.partitions import pacific_day
+from ig_pipeline.days import pacific_day
 from ig_pipeline.reports import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

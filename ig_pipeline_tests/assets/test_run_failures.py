@@ -7,8 +7,8 @@ from datetime import timedelta
 import dagster as dg
 import sqlalchemy as sa
 
+from ig_pipeline.days import PACIFIC
 from ig_pipeline.graph.models import AccountRef
-from ig_pipeline.partitions import PACIFIC
 
 
 def _check(result, asset: str) -> dg.AssetCheckEvaluation:

@@ -155,7 +155,7 @@ def _runbook_commands_act_on_the_demo(data_dir, ports) -> None:
     sim = f"http://127.0.0.1:{ports['sim']}"
     before = httpx.get(f"{sim}/_sim/requests", timeout=30).json()["summary"]["round_trips"]
     yesterday = subprocess.run([sys.executable, "-c", "from datetime import UTC, datetime, timedelta; "
-                                "from ig_pipeline.partitions import pacific_day; "
+                                "from ig_pipeline.days import pacific_day; "
                                 "print(pacific_day(datetime.now(UTC)) - timedelta(days=1))"],
                                capture_output=True, text=True, check=True).stdout.strip()
     script = (f"export IG_APP_SECRET=production-secret IG_GRAPH_URL=https://graph.facebook.com; "

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.session import AccountSession, InsightJob, rejection_kind
-from ig_pipeline.partitions import pacific_day
 from ig_pipeline_tests.graph.fake import run
 from ig_pipeline_tests.graph.test_simulator import with_client
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import catalog, plans
 from ig_pipeline.graph.errors import ErrorClass
-from ig_pipeline.partitions import pacific_day
 from ig_pipeline_tests.graph.fake import run
 
 

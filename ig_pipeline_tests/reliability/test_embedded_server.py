@@ -59,7 +59,7 @@ def test_server_killed_during_a_dagster_run_is_restarted_and_the_run_completes(m
     policy re-runs it (the warehouse-level test above shows that part)."""
     from datetime import timedelta
 
-    from ig_pipeline.partitions import pacific_day
+    from ig_pipeline.days import pacific_day
     from ig_pipeline.warehouse.resource import PostgresWarehouse
     from ig_pipeline_tests.reliability.conftest import snapshot
 

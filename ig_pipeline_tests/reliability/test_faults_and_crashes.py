@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from ig_pipeline.partitions import intraday_key, pacific_day
+from ig_pipeline.days import pacific_day
+from ig_pipeline.partitions import intraday_key
 from ig_pipeline_tests.reliability.conftest import snapshot
 
 pytestmark = pytest.mark.reliability

@@ -9,8 +9,9 @@ import dagster as dg
 import httpx
 import sqlalchemy as sa
 
+from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.transforms import parse_time
-from ig_pipeline.partitions import pacific_day, range_tags
+from ig_pipeline.partitions import range_tags
 from ig_pipeline.tracking import store
 from ig_pipeline.tracking.store import BUDGET
 

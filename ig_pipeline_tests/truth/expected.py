@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from ig_pipeline.days import day_end, day_start, pacific_day
 from ig_pipeline.graph import catalog
-from ig_pipeline.partitions import day_end, day_start, pacific_day
 from ig_pipeline.warehouse.schema import STORY_WEBHOOK_COUNTS
 from ig_pipeline_tests.assets.truth import expected_columns
 from ig_pipeline_tests.truth.client import Truth, epoch

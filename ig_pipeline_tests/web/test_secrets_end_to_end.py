@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from dagster._serdes import serialize_value
 
 from ig_pipeline.connections.crypto import TokenCipher
-from ig_pipeline.partitions import intraday_key, pacific_day
+from ig_pipeline.days import pacific_day
+from ig_pipeline.partitions import intraday_key
 from ig_pipeline.warehouse import schema
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 from ig_pipeline_tests.simenv import Env
