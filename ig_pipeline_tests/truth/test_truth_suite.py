@@ -20,7 +20,7 @@ from ig_pipeline.days import PACIFIC
 from ig_pipeline.warehouse import schema
 from ig_pipeline_tests.conftest import create_database, drop_database
 from ig_pipeline_tests.simenv import Env
-from ig_pipeline_tests.truth import compare, expected, tracking, views
+from ig_pipeline_tests.truth import compare, expected, views
 from ig_pipeline_tests.truth.client import Truth
 from ig_pipeline_tests.truth.scenario import (
     MEDIA_PER_ACCOUNT,
@@ -70,7 +70,7 @@ def _builders(scenario, truth, settings, stored):
         "instagram_media_daily": lambda: expected.media_daily(scenario, truth, media_daily_keys),
         "instagram_account_intraday": lambda: expected.account_intraday(scenario, truth),
         "instagram_media_intraday": lambda: expected.media_intraday(scenario, truth),
-        "instagram_sync_state": lambda: _with_targets(expected.sync_state(scenario, truth), scenario),
+        "instagram_sync_state": lambda: expected.sync_state(scenario, truth),
         "instagram_account_demographics": lambda: expected.demographics(scenario, truth),
         "instagram_online_followers": lambda: expected.online_followers(scenario, truth),
         "instagram_story_insights": lambda: expected.story_insights(scenario, truth),
@@ -80,14 +80,7 @@ def _builders(scenario, truth, settings, stored):
         "ig_connect_link_revocation": lambda: expected.Expected(("owner_id",)),
         "ig_connection_transfer": lambda: expected.Expected(("transfer_id",)),
         "ig_oauth_state_used": lambda: expected.used_states(scenario, stored["ig_oauth_state_used"]),
-    } | {name: (lambda build=build: build(scenario)) for name, build in tracking.BUILDERS.items()} \
-      | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()}
-
-
-def _with_targets(accounts: expected.Expected, scenario) -> expected.Expected:
-    """Sync state of the accounts plus one row per tracked competitor and hashtag (truth/tracking.py)."""
-    accounts.required |= tracking.sync_state(scenario)
-    return accounts
+    } | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()}
 
 
 def _facts(scenario, truth, stored) -> dict:
