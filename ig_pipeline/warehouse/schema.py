@@ -6,7 +6,7 @@ database (a trigger touches ``updated_at``). Metric columns come from the metric
 metric the API did not return is NULL, and a retired metric stays a NULL column.
 
 ``day`` columns are Instagram reporting days (US Pacific); instants are ``timestamptz``.
-The two intraday tables are range-partitioned by month on ``captured_at`` (see partitions.py).
+The two intraday tables are range-partitioned by month on ``captured_at`` (see table_partitions.py).
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Double,
     Identity,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     SmallInteger,
     Table,
     Text,
@@ -33,26 +31,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from ig_pipeline.graph.catalog import ACCOUNT_DAILY_COLUMNS, MEDIA_INSIGHT_COLUMNS
+from ig_pipeline.warehouse.table_base import metadata
+from ig_pipeline.warehouse.table_base import metrics as _metrics
+from ig_pipeline.warehouse.table_base import owner as _owner
+from ig_pipeline.warehouse.table_base import timestamps as _timestamps
 
-metadata = MetaData()
-
-_RATIO_COLUMNS = {"reels_skip_rate"}
-
-
-def _timestamps() -> list[Column]:
-    return [
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    ]
-
-
-def _metrics(names: list[str]) -> list[Column]:
-    return [Column(name, Double if name in _RATIO_COLUMNS else BigInteger) for name in names]
-
-
-def _owner() -> Column:
-    return Column("owner_id", Text, nullable=False)
-
+# Competitor and hashtag tables (tracking_tables.py) are on the same MetaData; imported here so that
+# TENANT_TABLES holds them and every table is schema.<name>.
+from ig_pipeline.warehouse.tracking_tables import (  # noqa: F401
+    ig_hashtag_search_ledger,
+    ig_tracked_competitor,
+    ig_tracked_hashtag,
+    instagram_competitor_daily,
+    instagram_competitor_media,
+    instagram_hashtag_media,
+)
 
 instagram_connection = Table(
     "instagram_connection", metadata,
@@ -225,102 +218,6 @@ instagram_story_insights = Table(
     Index("ix_story_insights_owner", "owner_id", "received_at"),
 )
 
-# Competitors and hashtags (migration 0006, docs/competitors-and-hashtags.md).
-# What each owner tracks: public Business/Creator usernames (Business Discovery) and hashtags; a hashtag is
-# searched with one of the owner's accounts (ig_user_id), whose 30-per-7-days budget it spends.
-ig_tracked_competitor = Table(
-    "ig_tracked_competitor", metadata,
-    Column("owner_id", Text, primary_key=True),
-    Column("username", Text, primary_key=True),  # lower case, no "@"
-    *_timestamps(),
-)
-
-ig_tracked_hashtag = Table(
-    "ig_tracked_hashtag", metadata,
-    Column("owner_id", Text, primary_key=True),
-    Column("hashtag", Text, primary_key=True),  # lower case, no "#"
-    Column("ig_user_id", Text, nullable=False),  # the owner's account that searches it
-    Column("hashtag_id", Text),  # from ig_hashtag_search, once resolved
-    *_timestamps(),
-)
-
-# The unique hashtags each account searched in its current rolling 7 days (the API allows 30). A row's
-# window starts at the search that spent the budget; searching it again inside the window is free and
-# does not move the window. Reconciled with GET /{ig-user-id}/recently_searched_hashtags.
-ig_hashtag_search_ledger = Table(
-    "ig_hashtag_search_ledger", metadata,
-    Column("ig_user_id", Text, primary_key=True),
-    Column("hashtag_id", Text, primary_key=True),  # recently_searched_hashtags lists ids only
-    _owner(),
-    Column("hashtag", Text),  # NULL: searched outside this pipeline, name unknown
-    Column("window_started_at", DateTime(timezone=True), nullable=False),
-    Column("last_searched_at", DateTime(timezone=True), nullable=False),
-    Column("source", Text, nullable=False),  # pipeline | recently_searched (seen on the API, not searched by us)
-    *_timestamps(),
-    Index("ix_hashtag_ledger_owner", "owner_id"),
-)
-
-# Business Discovery snapshot of a competitor's profile, one row per owner, competitor and day.
-instagram_competitor_daily = Table(
-    "instagram_competitor_daily", metadata,
-    Column("owner_id", Text, primary_key=True),
-    Column("username", Text, primary_key=True),
-    Column("day", Date, primary_key=True),  # the Pacific day the snapshot stands for
-    Column("competitor_ig_id", Text),
-    Column("ig_user_id", Text, nullable=False),  # the owner's account that asked
-    Column("name", Text),
-    Column("biography", Text),
-    Column("website", Text),
-    Column("profile_picture_url", Text),
-    Column("followers_count", BigInteger),
-    Column("follows_count", BigInteger),
-    Column("media_count", BigInteger),
-    Column("captured_at", DateTime(timezone=True), nullable=False),
-    *_timestamps(),
-)
-
-# A competitor's post with its public counts as of the day (hidden like counts are NULL, never 0).
-instagram_competitor_media = Table(
-    "instagram_competitor_media", metadata,
-    Column("owner_id", Text, primary_key=True),
-    Column("media_id", Text, primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("username", Text, nullable=False),
-    Column("media_type", Text),
-    Column("media_product_type", Text),
-    Column("caption", Text),
-    Column("permalink", Text),
-    Column("posted_at", DateTime(timezone=True)),
-    Column("posted_day", Date),
-    Column("like_count", BigInteger),
-    Column("comments_count", BigInteger),
-    Column("captured_at", DateTime(timezone=True), nullable=False),
-    *_timestamps(),
-    Index("ix_competitor_media_owner_user", "owner_id", "username", "day"),
-)
-
-# A hashtag's top or recent media as of the day, with its rank (1 = first served) in that list.
-instagram_hashtag_media = Table(
-    "instagram_hashtag_media", metadata,
-    Column("owner_id", Text, primary_key=True),
-    Column("hashtag", Text, primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("list_kind", Text, primary_key=True),  # top | recent
-    Column("media_id", Text, primary_key=True),
-    Column("ig_user_id", Text, nullable=False),
-    Column("hashtag_id", Text, nullable=False),
-    Column("rank", Integer, nullable=False),
-    Column("media_type", Text),
-    Column("media_product_type", Text),
-    Column("caption", Text),
-    Column("permalink", Text),
-    Column("posted_at", DateTime(timezone=True)),
-    Column("like_count", BigInteger),
-    Column("comments_count", BigInteger),
-    Column("is_own_post", Boolean, nullable=False),  # the media is one of the owner's (instagram_media)
-    Column("captured_at", DateTime(timezone=True), nullable=False),
-    *_timestamps(),
-)
 
 # Tags, comments and mentions (migration 0007, docs/comments-and-tags.md).
 instagram_tagged_media = Table(
@@ -370,6 +267,7 @@ instagram_mention = Table(
     *_timestamps(),
     Index("ix_mention_owner_received", "owner_id", "received_at"),
 )
+
 
 # Tables whose rows belong to a tenant: row-level security on owner_id applies to each.
 TENANT_TABLES = tuple(metadata.sorted_tables)
