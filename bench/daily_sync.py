@@ -77,16 +77,28 @@ def worker(args) -> None:
                           for e in result.get_asset_materialization_events())
             if not result.success:
                 raise SystemExit(f"{job} failed")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"wall_s": time.perf_counter() - started, "accounts_failed": failed,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}))
 
 
-def run_worker(phase: str, sim: str, db: str) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_worker(phase: str, sim: str, db: str, sim_pid: int) -> dict:
+    """One phase in a fresh process; adds the simulator's CPU seconds spent during it."""
+    before = cpu_seconds(sim_pid)
     out = subprocess.run([sys.executable, __file__, "--worker", phase, "--sim", sim, "--db", db],
                          capture_output=True, text=True, cwd=ROOT, env=os.environ | {"IG_DEMO": "1"})
     if out.returncode != 0:
         raise SystemExit(f"{phase} worker failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"sim_cpu_s": cpu_seconds(sim_pid) - before}
 
 
 async def connect(sim: str, db: str) -> int:
@@ -145,12 +157,12 @@ def main() -> None:
         with scratch_database() as engine:
             db = engine.url.render_as_string(hide_password=False)
             connected = asyncio.run(connect(sim_url, db))
-            history = run_worker("media_history", sim_url, db)
+            history = run_worker("media_history", sim_url, db, sim.pid)
             httpx.delete(f"{sim_url}/_sim/requests")
-            daily = run_worker("daily_sync", sim_url, db)
+            daily = run_worker("daily_sync", sim_url, db, sim.pid)
             calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
             httpx.delete(f"{sim_url}/_sim/requests")
-            intraday = run_worker("intraday", sim_url, db)
+            intraday = run_worker("intraday", sim_url, db, sim.pid)
             intraday_calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
     finally:
         sim.terminate()
@@ -161,7 +173,11 @@ def main() -> None:
           "daily_sync_calls_per_account": round(calls["counted_calls"] / connected, 1),
           "daily_sync_round_trips_per_account": round(calls["round_trips"] / connected, 1),
           "daily_sync_accounts_failed": daily["accounts_failed"],
+          "daily_sync_run_cpu_s": round(daily["cpu_s"], 1), "daily_sync_sim_cpu_s": round(daily["sim_cpu_s"], 1),
+          "daily_sync_sim_cpu_share": round(daily["sim_cpu_s"] / max(daily["wall_s"], 1e-9), 2),
           "intraday_wall_s": round(intraday["wall_s"], 1), "intraday_peak_rss_mb": round(intraday["peak_rss_mb"]),
+          "intraday_run_cpu_s": round(intraday["cpu_s"], 1), "intraday_sim_cpu_s": round(intraday["sim_cpu_s"], 1),
+          "intraday_sim_cpu_share": round(intraday["sim_cpu_s"] / max(intraday["wall_s"], 1e-9), 2),
           "intraday_calls_per_account": round(intraday_calls["counted_calls"] / connected, 1)})
 
 
