@@ -1,4 +1,9 @@
-"""Graph API error envelopes and the permission checks that raise them (code 10, 100, 190 …)."""
+"""Graph API error envelopes and the permission checks that raise them (code 10, 100, 190 …).
+
+``GraphError`` here is the server's side: raised inside a handler and rendered as Meta's error
+envelope. The pipeline's ``ig_pipeline.graph.errors.GraphError`` is the client's side: what a
+response is classified into. The names match because both stand for a Graph API error; no module
+imports both (the simulator never imports ``ig_pipeline.graph``; docs/decisions/0010)."""
 
 from __future__ import annotations
 
