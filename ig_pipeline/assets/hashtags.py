@@ -23,7 +23,7 @@ from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.store import active_accounts
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import hashtags as plans
-from ig_pipeline.graph.client import Meter
+from ig_pipeline.graph.calls import Meter
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions

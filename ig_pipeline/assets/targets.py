@@ -19,7 +19,8 @@ from ig_pipeline.assets.runner import TABLES, SyncSummary
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.store import active_accounts
-from ig_pipeline.graph.client import GraphClient, Meter
+from ig_pipeline.graph.calls import Meter
+from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.errors import GraphError
 from ig_pipeline.graph.models import AccountRef
 from ig_pipeline.warehouse.sync_state import record_failure, record_success
