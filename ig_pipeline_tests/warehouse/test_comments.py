@@ -74,3 +74,13 @@ def test_the_comments_cursor_survives_the_success_record(warehouse):
         cursors = load_cursors(conn, "comments", [ACCOUNT, "other"])
         other_kind = load_cursors(conn, "media", [ACCOUNT])
     assert cursors == {ACCOUNT: {"comments_count": {"m1": 5}}} and other_kind == {}
+
+
+def test_comments_export_by_when_they_were_written(database_url):
+    from ig_pipeline.warehouse.database import get_engine
+    from ig_pipeline.warehouse.export import relations
+
+    known = relations(get_engine(database_url))
+    assert known["instagram_media_comment"].date_column == "commented_at"  # ig-pipeline export --since/--until
+    assert (known["instagram_tagged_media"].date_column, known["instagram_mention"].date_column) == (
+        "posted_day", "received_at")
