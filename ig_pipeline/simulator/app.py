@@ -16,6 +16,7 @@ from ig_pipeline.simulator.batch import run_batch
 from ig_pipeline.simulator.calls import run_item
 from ig_pipeline.simulator.days import iso
 from ig_pipeline.simulator.dialog import handle, handle_ig_authorize, instagram_code_exchange
+from ig_pipeline.simulator.engagement_truth import ROUTES as ENGAGEMENT_TRUTH_ROUTES
 from ig_pipeline.simulator.errors import GraphError
 from ig_pipeline.simulator.httpio import (
     ResetCatcher,
@@ -76,7 +77,8 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 def create_app(config) -> Starlette:
     sim = Simulator(config)
-    routes = ADMIN_ROUTES + TRUTH_ROUTES + PUBLIC_TRUTH_ROUTES + WEBHOOK_ROUTES + RATE_LIMIT_ROUTES + [
+    routes = (ADMIN_ROUTES + TRUTH_ROUTES + PUBLIC_TRUTH_ROUTES + ENGAGEMENT_TRUTH_ROUTES + WEBHOOK_ROUTES
+              + RATE_LIMIT_ROUTES) + [
         Route("/{path:path}", graph_endpoint, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: on_error},

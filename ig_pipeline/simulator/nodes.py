@@ -11,6 +11,7 @@ from ig_pipeline.simulator.draws import h64
 from ig_pipeline.simulator.edges import media_list
 from ig_pipeline.simulator.errors import param_error, require_basic, unsupported_get
 from ig_pipeline.simulator.media import cdn_url
+from ig_pipeline.simulator.mentions import mentioned
 from ig_pipeline.simulator.params import Sel, decode_cursor, encode_cursor, parse_limit
 from ig_pipeline.simulator.tokens import Token
 
@@ -104,7 +105,8 @@ def accounts(sim, ctx: Ctx, tok: Token, fields) -> dict:
 
 IG_FIELDS = {"id", "ig_id", "username", "name", "biography", "website", "profile_picture_url",
              "followers_count", "follows_count", "media_count", "account_type", "has_profile_pic",
-             "is_published", "media", "stories", "business_discovery", "user_id"}
+             "is_published", "media", "stories", "business_discovery", "user_id", "mentioned_media",
+             "mentioned_comment"}
 
 
 def ig_node(sim, ctx: Ctx, a, fields, me: bool = False) -> dict:
@@ -152,6 +154,8 @@ def ig_node(sim, ctx: Ctx, a, fields, me: bool = False) -> dict:
             out[n] = body
         elif n == "business_discovery":
             out[n] = business_discovery(sim, ctx, sel)
+        elif n in ("mentioned_media", "mentioned_comment"):
+            out[n] = mentioned(sim, ctx, ctx.token, a, sel)
     if "id" not in out:
         out["id"] = a.id
     return out

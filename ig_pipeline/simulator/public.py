@@ -44,6 +44,7 @@ class PublicPopulation:
             a.username = f"{word}.{_SUFFIX[j % len(_SUFFIX)]}{j + 1}"
             a.name = f"{word.title()} {_SUFFIX[j % len(_SUFFIX)].title()}"
             a.rate_old = a.rate_recent = 1 + 3 * unit(self.seed, "pubrate", j)  # busier than our accounts
+            a.content_start = world.ref_day - 90 - int(60 * unit(self.seed, "pubstart", j))  # 3–5 months of posts
             if j % 8 == 3:
                 self.kind[a.id] = AGE_GATED
             elif j % 8 == 6:
@@ -104,6 +105,43 @@ class PublicPopulation:
         extra = "".join(f" #{t}" for t in self.topics(m))
         who = self.mentioned_account(m)
         return extra + (f" with @{who.username}" if who is not None else "")
+
+    def find_media(self, media_id: str, now: float) -> Media | None:
+        """A top-level post of ours or of a public account (public posts are not nodes a token can read,
+        but comments and mentions point at them)."""
+        m = self.world.find_media(media_id, now)
+        if m is not None or len(media_id) != 16 or not media_id.isdigit() or not media_id.startswith("179"):
+            return m
+        a = self.by_index.get(int(media_id[3:8]))
+        d, k = int(media_id[8:14]), int(media_id[14])
+        if a is None or media_id[15] != "0" or self.kind[a.id] == AGE_GATED:
+            return None
+        n = self.world.posts_on(a, d)
+        if k >= n:
+            return None
+        m = self.world.media_at(a, d, k, n)
+        return m if m.ts <= now else None
+
+    def media_newest_first(self, now: float, after: tuple[int, int, int, int] | None = None):
+        """Public posts (age-gated excluded) newest first, each with its key (day, ts, account index, k);
+        with ``after``, only those strictly older than that key (listings such as ``/tags`` page with it)."""
+        w = self.world
+        d = pacific_ordinal(now) if after is None else after[0]
+        first_day = min(a.content_start for a in self.accounts)
+        while d >= first_day:
+            day_items = []
+            for a in self.accounts:
+                if self.kind[a.id] == AGE_GATED:
+                    continue
+                n = w.posts_on(a, d)
+                for k in range(n):
+                    m = w.media_at(a, d, k, n)
+                    key = (d, m.ts, a.index, k)
+                    if m.ts <= now and (after is None or key < after):
+                        day_items.append((key, m))
+            day_items.sort(key=lambda km: km[0], reverse=True)
+            yield from day_items
+            d -= 1
 
     # --- hashtag media -------------------------------------------------------------------------------
     def vocabulary(self) -> list[str]:

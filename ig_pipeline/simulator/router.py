@@ -4,11 +4,13 @@ handler answers its path."""
 from __future__ import annotations
 
 from ig_pipeline.simulator.auth import authenticate, can_see
+from ig_pipeline.simulator.comments import comment_call, is_comment_id, media_comments
 from ig_pipeline.simulator.context import Ctx
 from ig_pipeline.simulator.edges import ig_edge
 from ig_pipeline.simulator.errors import GraphError, require_basic, unsupported_get
 from ig_pipeline.simulator.hashtags import hashtag_call, is_hashtag_path, recently_searched
 from ig_pipeline.simulator.media import MediaView
+from ig_pipeline.simulator.mentions import tags
 from ig_pipeline.simulator.nodes import accounts, ig_node, me_node, page_node
 from ig_pipeline.simulator.oauth import debug_token, ig_exchange, ig_refresh, oauth_access_token
 from ig_pipeline.simulator.params import parse_fields, split_list
@@ -19,7 +21,7 @@ def resolve_account(sim, segs: list[str], token_raw: str | None, now: float) -> 
         first = segs[0]
         if first in sim.world.by_id:
             return first
-        if first.startswith(("179", "180")) and len(first) == 16 and first.isdigit():
+        if first.startswith(("179", "180", "181")) and len(first) in (16, 21) and first.isdigit():
             idx = int(first[3:8])
             if idx < len(sim.world.accounts):
                 return sim.world.accounts[idx].id
@@ -75,6 +77,8 @@ async def dispatch(sim, ctx: Ctx, method: str, segs: list[str]) -> dict:
             return await ig_edge(sim, ctx, tok, account, segs[1], fields)
         if segs[1:] == ["recently_searched_hashtags"]:
             return recently_searched(sim, ctx, tok, account)
+        if segs[1:] == ["tags"]:
+            return tags(sim, ctx, tok, account, fields)
         raise GraphError(2500, f"Unknown path components: /{'/'.join(segs[1:])}")
     if first in sim.world.pages:
         page = sim.world.pages[first]
@@ -104,7 +108,11 @@ async def dispatch(sim, ctx: Ctx, method: str, segs: list[str]) -> dict:
         if segs[1:] == ["children"]:
             kids = [sim.world.child_at(media, c) for c in range(1, media.children + 1)]
             return {"data": [view.fields(k, fields) for k in kids]}
+        if segs[1:] == ["comments"]:
+            return media_comments(sim, ctx, tok, media, fields)
         raise GraphError(2500, f"Unknown path components: /{'/'.join(segs[1:])}")
+    if is_comment_id(first):
+        return comment_call(sim, ctx, tok, segs, fields)
     raise unsupported_get(first)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from ig_pipeline.simulator.public import PublicPopulation, hashtag_id
 from ig_pipeline.simulator.ratelimit import BucMeter
+from ig_pipeline.simulator.talk import Talk
 from ig_pipeline.simulator.tokens import LONG_S, SHORT_S, Token, TokenCodec
 from ig_pipeline.simulator.world import World
 
@@ -60,6 +61,7 @@ class Simulator:
         self.clock = Clock(start, config.frozen)
         self.world = World(config.seed, config.accounts, self.clock.now(), config.media_per_account)
         self.public = PublicPopulation(self.world)
+        self.talk = Talk(self.world, self.public)
         self.hashtag_searches: dict[str, dict[str, float]] = {}  # IG user -> hashtag id -> first query time
         self.hashtag_names = {hashtag_id(n): n for n in self.public.vocabulary()}  # ids are global and static
         self.codec = TokenCodec(config.seed, self.app_secret)

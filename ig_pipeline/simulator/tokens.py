@@ -15,8 +15,10 @@ DATA_ACCESS_S = 90 * 86400
 
 # kind: "user" (FB user, short or long), "page" (Page token), "ig" (Instagram Login user token)
 FB_SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement",
-             "business_management")
+             "business_management", "instagram_manage_comments")
 IG_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
+FB_DEFAULT = (*FB_SCOPES[:4], "instagram_manage_comments")  # tokens minted without a permission list
+IG_DEFAULT = (*IG_SCOPES, "instagram_business_manage_comments")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Token:
     def granted(self) -> tuple[str, ...]:
         if self.scopes is not None:
             return self.scopes
-        return IG_SCOPES if self.kind == "ig" else FB_SCOPES[:4]
+        return IG_DEFAULT if self.kind == "ig" else FB_DEFAULT
 
     def has(self, scope: str) -> bool:
         return scope in self.granted()
