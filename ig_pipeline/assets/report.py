@@ -1,8 +1,9 @@
 """instagram_report: per-account PNG charts from the analyst views, shown in the Dagster UI.
 
 Files go to ``$IG_DATA_DIR/reports/<ig_user_id>/{followers,reach_views,top_posts}.png`` (a re-run
-overwrites them); the materialization's markdown metadata embeds small copies so the charts show on
-the asset's page without access to that directory.
+overwrites them), and per owner that tracks competitors ``owners/<owner_id>/competitors.png`` (followers
+by week, own accounts next to competitors); the materialization's markdown metadata embeds small copies
+so the charts show on the asset's page without access to that directory.
 """
 
 import base64
@@ -17,7 +18,7 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
 from ig_pipeline.days import pacific_day
-from ig_pipeline.reports import charts
+from ig_pipeline.reports import charts, competitors
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 MAX_EMBEDDED = 25  # accounts whose charts are embedded in the metadata (the files cover all)
@@ -64,7 +65,8 @@ def render_account(rows: dict[str, list]) -> dict[str, bytes]:
 
 
 @dg.asset(name="instagram_report", group_name=GROUP, kinds={"postgres", "matplotlib"},
-          deps=["instagram_account_daily", "instagram_media_daily", "instagram_account_intraday"])
+          deps=["instagram_account_daily", "instagram_media_daily", "instagram_account_intraday",
+                "instagram_competitor_daily"])
 def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: PostgresWarehouse,
                      clock: PipelineClock) -> dg.MaterializeResult:
     """Charts per active account over the last ``days``: follower growth, reach and views per day,
@@ -74,6 +76,7 @@ def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, wa
     with warehouse.transaction() as conn:  # read everything first: no transaction held open while drawing
         accounts = connections.active_usernames(conn)
         data = {a.ig_user_id: load_account(conn, a.ig_user_id, since) for a in accounts}
+        benchmarks = competitors.load(conn, since)
     # Largest accounts first: the overview table and one metadata entry per account (its own
     # [Show Markdown] in the UI), so a chart is found by name instead of in one page of 75 images.
     accounts = sorted(accounts, key=lambda a: (-(_latest_followers(data[a.ig_user_id]) or -1), a.ig_user_id))
@@ -94,6 +97,14 @@ def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, wa
         if len(charts_by_account) < MAX_EMBEDDED:
             charts_by_account[f"charts {label}"] = dg.MetadataValue.md(" ".join(
                 f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})" for name, png in images.items()))
+    for owner, rows in benchmarks.items():  # owners/<owner>/competitors.png: own accounts next to competitors
+        if _SAFE_ID.fullmatch(owner):
+            png = competitors.render(rows)
+            (root / "owners" / owner).mkdir(parents=True, exist_ok=True)
+            (root / "owners" / owner / "competitors.png").write_bytes(png)
+            if len(charts_by_account) < MAX_EMBEDDED:
+                charts_by_account[f"competitors {owner}"] = dg.MetadataValue.md(
+                    f"![competitors](data:image/png;base64,{base64.b64encode(png).decode()})")
     context.log.info(f"report: {len(accounts)} account(s) rendered under {root}")
     more = (f"\n\nCharts of the first {MAX_EMBEDDED} accounts are embedded below; every account's are in its "
             "folder.") if len(accounts) > MAX_EMBEDDED else ""

@@ -78,3 +78,19 @@ def top_posts(labels: Sequence[str], interactions: Sequence[int], title: str = "
     ax.tick_params(axis="y", labelsize=7)
     ax.set_xlabel("lifetime interactions")
     return _png(fig)
+
+
+def competitor_followers(series: dict[str, tuple[Sequence[date], Sequence[int | None]]], own: set[str],
+                         title: str = "Followers by week: own accounts and competitors") -> bytes:
+    """One line per account (label → weeks, followers); the owner's own accounts solid, competitors dashed."""
+    fig, ax, has_data = _canvas(title, *(followers for _, followers in series.values()))
+    if not has_data:
+        return _png(fig)
+    for label, (weeks, followers) in sorted(series.items()):
+        points = [(w, f) for w, f in zip(weeks, followers, strict=True) if f is not None]
+        ax.plot([w for w, _ in points], [f for _, f in points], marker=".", label=label,
+                linestyle="-" if label in own else "--")
+    ax.set_ylabel("followers")
+    ax.legend(loc="upper left", fontsize=6)
+    fig.autofmt_xdate()
+    return _png(fig)

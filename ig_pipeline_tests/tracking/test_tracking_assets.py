@@ -9,9 +9,11 @@ import dagster as dg
 import httpx
 import sqlalchemy as sa
 
+from ig_pipeline.config import load_settings
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.transforms import parse_time
 from ig_pipeline.partitions import range_tags
+from ig_pipeline.reports import charts, competitors
 from ig_pipeline.tracking import store
 from ig_pipeline.tracking.store import BUDGET
 
@@ -73,6 +75,12 @@ def test_competitors_match_the_truth_hidden_likes_are_null_and_a_refused_one_is_
     assert len(failing) == 1 and failing[0]["last_error_code"] == 110 and failing[0]["consecutive_failures"] == 1
     ok = _rows(env, "SELECT * FROM instagram_sync_state WHERE sync_kind = :k", k=f"competitor:{plain}")
     assert ok[0]["last_success_at"] == now
+
+    assert env.run("instagram_report_job").success  # the report's competitor chart for this owner
+    chart = load_settings().data_dir / "reports" / "owners" / owner / "competitors.png"
+    with env.warehouse.transaction() as conn:
+        drawn = competitors.render(competitors.load(conn, day - timedelta(days=30))[owner])
+    assert chart.read_bytes() == drawn and drawn != charts.competitor_followers({}, set())
 
     past = (day - timedelta(days=3)).isoformat()
     refused = env.run("instagram_tracking_job", partition_key=past, raise_on_error=False)

@@ -59,6 +59,7 @@ class Scenario:
     connect_at: datetime | None = None  # simulator time of the connect flow
     webhook_wall: list[tuple[datetime, datetime]] = field(default_factory=list)
     connects: int = 0  # completed connect flows
+    tracked: object = None  # truth/tracking.py Tracked: the tenants' competitors and hashtags
 
     @property
     def url(self) -> str:
@@ -167,6 +168,9 @@ def run_scenario(scenario: Scenario) -> None:
     def at(offset: timedelta) -> None:
         env.advance((start + offset - env.now()).total_seconds())
 
+    from ig_pipeline_tests.truth import tracking
+
+    scenario.tracked = tracking.track(scenario)
     with dg.instance_for_test() as instance:
         _execute(scenario, instance, "instagram_account_daily_job",
                  tags=range_tags((today - timedelta(days=BACKFILL_DAYS)).isoformat(), yesterday.isoformat()))
@@ -184,6 +188,7 @@ def run_scenario(scenario: Scenario) -> None:
             _deliver_webhooks(scenario)
             at(timedelta(days=day + 1))
             _daily_schedules(scenario, instance)
+            _execute(scenario, instance, tracking.JOB, partition_key=(pacific_day(env.now()) - timedelta(days=1)).isoformat())
         _deliver_webhooks(scenario)
 
 

@@ -20,7 +20,7 @@ from ig_pipeline.days import PACIFIC
 from ig_pipeline.warehouse import schema
 from ig_pipeline_tests.conftest import create_database, drop_database
 from ig_pipeline_tests.simenv import Env
-from ig_pipeline_tests.truth import compare, expected, views
+from ig_pipeline_tests.truth import compare, expected, tracking, views
 from ig_pipeline_tests.truth.client import Truth
 from ig_pipeline_tests.truth.scenario import (
     MEDIA_PER_ACCOUNT,
@@ -70,7 +70,7 @@ def _builders(scenario, truth, settings, stored):
         "instagram_media_daily": lambda: expected.media_daily(scenario, truth, media_daily_keys),
         "instagram_account_intraday": lambda: expected.account_intraday(scenario, truth),
         "instagram_media_intraday": lambda: expected.media_intraday(scenario, truth),
-        "instagram_sync_state": lambda: expected.sync_state(scenario, truth),
+        "instagram_sync_state": lambda: _with_targets(expected.sync_state(scenario, truth), scenario),
         "instagram_account_demographics": lambda: expected.demographics(scenario, truth),
         "instagram_online_followers": lambda: expected.online_followers(scenario, truth),
         "instagram_story_insights": lambda: expected.story_insights(scenario, truth),
@@ -80,7 +80,14 @@ def _builders(scenario, truth, settings, stored):
         "ig_connect_link_revocation": lambda: expected.Expected(("owner_id",)),
         "ig_connection_transfer": lambda: expected.Expected(("transfer_id",)),
         "ig_oauth_state_used": lambda: expected.used_states(scenario, stored["ig_oauth_state_used"]),
-    } | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()}
+    } | {name: (lambda build=build: build(scenario)) for name, build in tracking.BUILDERS.items()} \
+      | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()}
+
+
+def _with_targets(accounts: expected.Expected, scenario) -> expected.Expected:
+    """Sync state of the accounts plus one row per tracked competitor and hashtag (truth/tracking.py)."""
+    accounts.required |= tracking.sync_state(scenario)
+    return accounts
 
 
 def _facts(scenario, truth, stored) -> dict:
@@ -101,6 +108,9 @@ def _facts(scenario, truth, stored) -> dict:
         "restated_days": sum(1 for r in stored["instagram_account_daily"]
                              if r["fetched_at"] - datetime.combine(r["day"], time(), PACIFIC).astimezone(UTC)
                              > timedelta(hours=48 + 24)),
+        "hidden_like_counts": sum(1 for r in stored["instagram_competitor_media"] if r["like_count"] is None),
+        "own_posts_in_hashtags": sum(1 for r in stored["instagram_hashtag_media"] if r["is_own_post"]),
+        "tracking_runs": len(scenario.of(tracking.JOB)),
     }
 
 
@@ -116,6 +126,8 @@ def test_the_scenario_covers_what_the_suite_promises(truth_run):
     assert facts["under_100_followers"] and facts["daily_runs"] >= 4, facts
     assert facts["intraday_stories"] > 0 and facts["webhooks"] > 0 and facts["demographics"] > 0, facts
     assert facts["restated_days"] > 0, facts
+    assert facts["hidden_like_counts"] > 0 and facts["own_posts_in_hashtags"] > 0, facts
+    assert facts["tracking_runs"] >= 4, facts
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,8 @@ VIEW_KEYS = {
     "ig_best_time_to_post": ("ig_user_id", "weekday", "hour"),
     "ig_sync_health": ("ig_user_id", "sync_kind"),
     "ig_comment_summary": ("media_id",),
+    "ig_competitor_benchmark": ("owner_id", "account_kind", "username", "week"),
+    "ig_hashtag_performance": ("owner_id", "hashtag", "day"),
 }
 
 
