@@ -14,7 +14,7 @@ fewer (docs/benchmarks.md).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ig_pipeline.graph import catalog, transforms
 from ig_pipeline.graph.calls import Call
@@ -26,6 +26,10 @@ CHILD_FIELDS = "id,media_type,media_url,thumbnail_url"
 MEDIA_FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,timestamp,"
                 f"like_count,comments_count,is_comment_enabled,children{{{CHILD_FIELDS}}}")
 PAGE_SIZE = 100
+COUNT_FIELDS = "id,like_count,comments_count"
+# Older posts due for their weekly refresh per counts listing: about a seventh of the catalogue is
+# due on a day, so a window around 12 of them holds ~84 posts, inside one page of PAGE_SIZE.
+COUNTS_PER_LISTING = 12
 _BREAKDOWNS = {m.name: m.breakdown for m in catalog.MEDIA_METRICS if m.breakdown}
 
 
@@ -42,6 +46,19 @@ def media_list_call(ig_user_id: str, since: datetime | None, until: datetime | N
     params = {"fields": fields, "limit": PAGE_SIZE, "since": int(since.timestamp()) if since else None,
               "until": int(until.timestamp()) if until else None}
     return Call(f"{ig_user_id}/media", params)
+
+
+def count_listing_calls(ig_user_id: str, posts: list[MediaRef]) -> list[Call]:
+    """``/media`` listings over time windows around ``posts`` that carry their like/comment counts:
+    one counted call per ~COUNTS_PER_LISTING posts instead of one media node read per post (a
+    listing is one call whatever it returns; a window holding more than a page is paged on)."""
+    ordered = sorted(posts, key=lambda ref: ref.posted_at)
+    calls = []
+    for start in range(0, len(ordered), COUNTS_PER_LISTING):
+        window = ordered[start:start + COUNTS_PER_LISTING]
+        calls.append(media_list_call(ig_user_id, window[0].posted_at - timedelta(seconds=1),
+                                     window[-1].posted_at + timedelta(seconds=1), fields=COUNT_FIELDS))
+    return calls
 
 
 def insights_call(media_id: str, metrics: list[str]) -> Call:

@@ -11,11 +11,18 @@ from datetime import date, datetime, timedelta
 
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import catalog, transforms
-from ig_pipeline.graph.calls import Call
+from ig_pipeline.graph.calls import Call, next_call
 from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.freshness import due_for_refresh
-from ig_pipeline.graph.media import MEDIA_FIELDS, insight_rows, media_jobs, media_list_call, product_of
+from ig_pipeline.graph.media import (
+    MEDIA_FIELDS,
+    count_listing_calls,
+    insight_rows,
+    media_jobs,
+    media_list_call,
+    product_of,
+)
 from ig_pipeline.graph.models import AccountRef, FetchResult, MediaRef
 from ig_pipeline.graph.session import AccountSession, InsightJob
 
@@ -25,7 +32,6 @@ __all__ = ["due_for_refresh", "fetch_account_days", "fetch_demographics", "fetch
 WINDOW_DAYS = 29  # a 30-day since/until span can fail (docs/graph-client.md)
 ACCOUNT = "account"
 FATAL = (ErrorClass.TOKEN_INVALID, ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT)
-COUNT_FIELDS = "like_count,comments_count"
 
 # --- account days -------------------------------------------------------------------------------
 
@@ -152,20 +158,40 @@ def _media_rows(account: AccountRef, items: list[dict], seen_at: datetime, since
 async def fetch_media_insights(client: GraphClient, account: AccountRef, media: list[MediaRef], day: date,
                                captured_at: datetime) -> FetchResult:
     """instagram_media_daily rows: lifetime insights as of ``captured_at`` attributed to ``day``
-    (one request per media and request group) with each post's like/comment counts, read from the
-    media node in the same batch (stories have none)."""
+    (one request per media and request group) with each post's like/comment counts, read in the
+    same batch from ``/media`` listings over windows around the posts (``count_listing_calls``: one
+    call per ~12 posts, not one per post; stories have none)."""
     session = AccountSession(client, account)
     posts = [ref for ref in media if product_of(ref) != catalog.STORY]
-    outcomes, count_outcomes = await session.insights(media_jobs(session, media, captured_at.date()),
-                                                      extra=[Call(ref.media_id, {"fields": COUNT_FIELDS})
-                                                             for ref in posts])
-    counts = {ref.media_id: outcome for ref, outcome in zip(posts, count_outcomes, strict=True)
-              if isinstance(outcome, dict)}
-    for ref, outcome in zip(posts, count_outcomes, strict=True):
-        if isinstance(outcome, GraphError):
-            session.warn(f"media {ref.media_id}: like/comment counts not read: {outcome}")
+    listings = count_listing_calls(account.ig_user_id, posts)
+    outcomes, listed = await session.insights(media_jobs(session, media, captured_at.date()), extra=listings)
+    counts, errors = await _listed_counts(session, listings, listed)
+    for ref in posts:
+        if ref.media_id not in counts:
+            why = f": {errors[0]}" if errors else " (not in the listing: deleted?)"
+            session.warn(f"media {ref.media_id}: like/comment counts not read{why}")
     rows, error = insight_rows(session, media, outcomes, counts, {"day": day, "captured_at": captured_at})
     return session.result({"instagram_media_daily": rows}, error=error, media=media)
+
+
+async def _listed_counts(session: AccountSession, calls: list[Call],
+                         outcomes: list) -> tuple[dict[str, dict], list[GraphError]]:
+    """Media id -> listed item (id, like_count, comments_count) from the count listings, and their errors."""
+    counts: dict[str, dict] = {}
+    errors: list[GraphError] = []
+    for call, outcome in zip(calls, outcomes, strict=True):
+        if not isinstance(outcome, dict):
+            errors.extend([outcome] if isinstance(outcome, GraphError) else [])
+            continue
+        items = list(outcome.get("data") or [])
+        following = next_call(outcome, call)
+        if following is not None:  # more than a page in this window
+            try:
+                items += await session.paged(following)
+            except GraphError as error:
+                errors.append(error)
+        counts.update({item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)})
+    return counts, errors
 
 
 async def fetch_recent(client: GraphClient, account: AccountRef, since: datetime, day: date,

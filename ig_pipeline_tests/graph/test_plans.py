@@ -101,9 +101,9 @@ def test_ninety_day_backfill_uses_29_day_windows_and_follower_count_only_for_30_
 def media_handler(rejects=("views",), no_data=("s1",)):
     def handler(path, params):
         media_id, _, edge = path.partition("/")
-        if edge != "insights":
-            assert params == {"fields": "like_count,comments_count"}
-            return 200, {"id": media_id, "like_count": 4, "comments_count": 2}
+        if edge == "media":  # the counts listing around the posts
+            assert params["fields"] == "id,like_count,comments_count" and params["since"] < params["until"]
+            return 200, {"data": [{"id": m, "like_count": 4, "comments_count": 2} for m in ("f1", "f2", "f3", "r1")]}
         check_request_group(params)
         metrics = params["metric"].split(",")
         if media_id in no_data:

@@ -103,3 +103,32 @@ def test_facebook_views_setting_fetches_them_where_served_and_loses_nothing_else
     assert shared > 0
     refused = {tuple(r["metrics"]) for r in result.refusals}
     assert refused <= {("facebook_views",), ("facebook_views", "crossposted_views"), ("crossposted_views",)}
+
+
+def test_older_posts_counts_come_from_listings_not_one_call_per_post(fresh, graph, fake_time):
+    """30 older posts: their like/comment counts (equal to the simulator's truth) cost one listing
+    call per 12 posts in the insights batch, not one node read each."""
+    account = fresh.accounts()[0]
+    now = fresh.now()
+    yesterday = pacific_day(now) - timedelta(days=1)
+
+    async def go(client):
+        listed = await plans.fetch_media_list(client, account, now - timedelta(days=700), now - timedelta(days=30))
+        posts = [ref for ref in listed.media if ref.media_product_type != "STORY"][:30]
+        fresh.http.delete("/_sim/requests")
+        return posts, await plans.fetch_media_insights(client, account, posts, yesterday, now)
+
+    posts, result = run(with_client(graph, fresh, fake_time, go))
+    assert len(posts) == 30 and result.ok
+    items = [item for entry in fresh.requests()["requests"] for item in entry.get("batch") or [entry]]
+    listings = [item for item in items if item["path"].endswith("/media")]
+    node_reads = [item for item in items if item["path"].rsplit("/", 1)[-1] in {p.media_id for p in posts}]
+    assert len(listings) == 3 and not node_reads
+    rows = {row["media_id"]: row for row in result.rows["instagram_media_daily"]}
+    compared = 0
+    for ref in posts:
+        truth = truth_of(fresh, ref.media_id)
+        if ref.media_id in rows and truth["like_count"] is not None:
+            assert rows[ref.media_id]["like_count"] == truth["like_count"], ref.media_id
+            compared += 1
+    assert compared >= 20 and not any("counts not read" in w for w in result.warnings)
