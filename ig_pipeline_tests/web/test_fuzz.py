@@ -42,7 +42,9 @@ def _signed(body: bytes, secret: str) -> dict:
 @FUZZ
 @given(state=maybe_text, code=maybe_text, error=maybe_text, description=maybe_text, cookie=maybe_text)
 def test_callback_with_arbitrary_parameters_is_a_clear_4xx(oauth, state, code, error, description, cookie):
-    cookies = {"ig_oauth_state": cookie} if cookie and cookie.isascii() and cookie.isprintable() else {}
+    # httpx refuses a header value with leading or trailing whitespace before anything is sent
+    sendable = cookie and cookie.isascii() and cookie.isprintable() and cookie == cookie.strip()
+    cookies = {"ig_oauth_state": cookie} if sendable else {}
     with httpx.Client(cookies=cookies) as http:
         response = http.get(f"{oauth.url}/instagram/callback",
                             params=_params(state=state, code=code, error=error, error_description=description))
