@@ -30,7 +30,8 @@ from ig_pipeline.errors import UserError
 REPO = Path(__file__).resolve().parents[2]
 TABLES = ("instagram_connection", "instagram_account_daily", "instagram_media", "instagram_media_daily",
           "instagram_account_intraday", "instagram_media_intraday", "instagram_account_demographics",
-          "instagram_online_followers", "instagram_sync_state")
+          "instagram_online_followers", "instagram_sync_state", "instagram_competitor_daily",
+          "instagram_competitor_media", "instagram_hashtag_media")
 
 
 def add_commands(subparsers) -> None:
@@ -153,8 +154,10 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
     say(f"connected {connected} Instagram account(s) through the OAuth flow")
 
     from ig_pipeline.demo.backfill import backfill, daily_sync, intraday_snapshot, report, summary
+    from ig_pipeline.demo.tracking import track_for_demo, tracking
 
-    succeeded = all([backfill(args.days, say), daily_sync(say), intraday_snapshot(say), report(say)])
+    track_for_demo(engine, sim_url, say)
+    succeeded = all([backfill(args.days, say), daily_sync(say), tracking(say), intraday_snapshot(say), report(say)])
     env_file = write_env_file(env, data_dir)
     if args.once:
         print(summary(engine, sim_url, TABLES))
