@@ -130,7 +130,7 @@ def test_output_is_ordered_by_key_or_by_every_column_of_a_view(cli, known_data):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--table", "no_such_table"], "unknown table 'no_such_table'; tables: ig_tenant_member, instagram_account_daily"),
+    (["--table", "no_such_table"], "unknown table 'no_such_table'; tables: ig_hashtag_search_ledger, ig_tenant_member, ig_tracked_competitor"),
     (["--view", "no_such_view"], "unknown view 'no_such_view'; views: ig_account_overview, "),
     (["--view", "instagram_media"], "instagram_media is a table: use --table"),
     (["--table", "ig_sync_health"], "ig_sync_health is a view: use --view"),
@@ -144,7 +144,7 @@ def test_output_is_ordered_by_key_or_by_every_column_of_a_view(cli, known_data):
     (["--table", "instagram_media", "--since", "2026-W45-1"], "is not a date"),
     (["--table", "instagram_media", "--since", "2026-11-05", "--until", "2026-11-01"], "is after --until"),
     (["--table", "ig_tenant_member", "--account", "A1"], "has no ig_user_id column"),
-    (["--table", "ig_tenant_member", "--account", "A1"], "tables with one: instagram_account_daily"),
+    (["--table", "ig_tenant_member", "--account", "A1"], "tables with one: ig_hashtag_search_ledger, ig_tracked_hashtag, instagram_account_daily"),
     (["--table", "instagram_connection", "--since", "2026-11-01"], "has no date column"),
     (["--view", "ig_sync_health", "--until", "2026-11-01"], "views with one: ig_daily_engagement"),
 ])
