@@ -16,9 +16,9 @@ from ig_pipeline.assets.accounts import accounts_for_run
 from ig_pipeline.assets.common import (
     API_POOL,
     API_RETRY,
+    ASSET_KINDS,
     DAILY_FRESHNESS,
     GROUP,
-    KINDS,
     accounts_check_spec,
 )
 from ig_pipeline.assets.runner import report_rows_per_day, run_sync
@@ -32,7 +32,7 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-KIND = "account_daily"
+SYNC_KIND = "account_daily"
 TABLE = "instagram_account_daily"
 
 
@@ -44,7 +44,7 @@ def keep_account_type_current(conn: Connection, result: FetchResult) -> None:
 
 @dg.asset(
     name=TABLE, partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
+    pool=API_POOL, retry_policy=API_RETRY, kinds=ASSET_KINDS, group_name=GROUP,
     check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSelection,
@@ -63,9 +63,9 @@ def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSe
     yesterday = today - timedelta(days=1)
     snapshot_day = yesterday if yesterday in days else None
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
     summary = run_sync(
-        context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+        context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_account_days(client, account, days, snapshot_day),
         after_write=keep_account_type_current,
     )

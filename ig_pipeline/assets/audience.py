@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import API_POOL, API_RETRY, ASSET_KINDS, GROUP, accounts_check_spec
 from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -19,15 +19,15 @@ from ig_pipeline.graph import plans
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-KIND = "audience"
+SYNC_KIND = "audience"
 DEMOGRAPHICS = "instagram_account_demographics"
 ONLINE = "instagram_online_followers"
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(DEMOGRAPHICS, kinds=KINDS, group_name=GROUP,
+    specs=[dg.AssetSpec(DEMOGRAPHICS, kinds=ASSET_KINDS, group_name=GROUP,
                         description="Follower, engaged and reached audience by age, gender, country, city."),
-           dg.AssetSpec(ONLINE, kinds=KINDS, group_name=GROUP,
+           dg.AssetSpec(ONLINE, kinds=ASSET_KINDS, group_name=GROUP,
                         description="Followers online per hour of the day, last 30 days.")],
     pool=API_POOL, retry_policy=API_RETRY,
     check_specs=[accounts_check_spec(DEMOGRAPHICS), accounts_check_spec(ONLINE)],
@@ -37,13 +37,13 @@ def instagram_audience(context: dg.AssetExecutionContext, config: AccountSelecti
                        warehouse: PostgresWarehouse, clock: PipelineClock):
     now = clock.now()
     today = pacific_day(now)
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
 
     async def fetch(client, account):
         demographics = await plans.fetch_demographics(client, account, today)
         return merge_results(demographics, await plans.fetch_online_followers(client, account))
 
-    summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+    summary = run_sync(context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
                        fetch=fetch)
     for table in (DEMOGRAPHICS, ONLINE):
         key = dg.AssetKey(table)

@@ -11,7 +11,14 @@ import dagster as dg
 from sqlalchemy.engine import Connection
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, DAILY_FRESHNESS, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import (
+    API_POOL,
+    API_RETRY,
+    ASSET_KINDS,
+    DAILY_FRESHNESS,
+    GROUP,
+    accounts_check_spec,
+)
 from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.assets.tagged import capture_day
@@ -25,13 +32,13 @@ from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 from ig_pipeline.warehouse.sync_state import load_cursors, save_cursor
 
-KIND = "comments"
+SYNC_KIND = "comments"
 TABLE = "instagram_media_comment"
 
 
 @dg.asset(
     name=TABLE, partitions_def=daily_partitions, deps=["instagram_media"], pool=API_POOL,
-    retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP, check_specs=[accounts_check_spec(TABLE)],
+    retry_policy=API_RETRY, kinds=ASSET_KINDS, group_name=GROUP, check_specs=[accounts_check_spec(TABLE)],
     freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_media_comment(context: dg.AssetExecutionContext, config: AccountSelection,
@@ -41,9 +48,9 @@ def instagram_media_comment(context: dg.AssetExecutionContext, config: AccountSe
     now = clock.now()
     capture_day(context, TABLE, pacific_day(now))
     keep_text = load_settings().comment_text
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
     with warehouse.transaction() as conn:
-        cursors = load_cursors(conn, KIND, [a.ig_user_id for a in accounts])
+        cursors = load_cursors(conn, SYNC_KIND, [a.ig_user_id for a in accounts])
     new_counts: dict[str, dict[str, int]] = {}
 
     async def fetch(client, account) -> FetchResult:
@@ -54,10 +61,10 @@ def instagram_media_comment(context: dg.AssetExecutionContext, config: AccountSe
 
     def after_write(conn: Connection, result: FetchResult) -> None:
         account = result.account
-        save_cursor(conn, ig_user_id=account.ig_user_id, owner_id=account.owner_id, kind=KIND,
+        save_cursor(conn, ig_user_id=account.ig_user_id, owner_id=account.owner_id, kind=SYNC_KIND,
                     cursor={"comments_count": new_counts.get(account.ig_user_id, {})})
 
-    summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+    summary = run_sync(context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
                        fetch=fetch, after_write=after_write)
     metadata = summary.metadata([TABLE]) | {"accounts_skipped": len(skipped), "comment_text_stored": keep_text}
     return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])

@@ -12,7 +12,14 @@ from datetime import date
 
 import dagster as dg
 
-from ig_pipeline.assets.common import API_POOL, API_RETRY, DAILY_FRESHNESS, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import (
+    API_POOL,
+    API_RETRY,
+    ASSET_KINDS,
+    DAILY_FRESHNESS,
+    GROUP,
+    accounts_check_spec,
+)
 from ig_pipeline.assets.runner import partition_rows
 from ig_pipeline.assets.targets import Target, asking_accounts, capture_day, run_targets
 from ig_pipeline.clock import PipelineClock
@@ -39,9 +46,9 @@ def competitor_targets(warehouse) -> tuple[list[Target], list[str]]:
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(DAILY, kinds=KINDS, group_name=GROUP, freshness_policy=DAILY_FRESHNESS,
+    specs=[dg.AssetSpec(DAILY, kinds=ASSET_KINDS, group_name=GROUP, freshness_policy=DAILY_FRESHNESS,
                         description="Competitors' public profile counts per owner and day (Business Discovery)."),
-           dg.AssetSpec(MEDIA, kinds=KINDS, group_name=GROUP, freshness_policy=DAILY_FRESHNESS,
+           dg.AssetSpec(MEDIA, kinds=ASSET_KINDS, group_name=GROUP, freshness_policy=DAILY_FRESHNESS,
                         description="Competitors' newest posts with like/comment counts as of the day.")],
     partitions_def=daily_partitions, pool=API_POOL, retry_policy=API_RETRY, name="instagram_competitors",
     check_specs=[accounts_check_spec(DAILY)],

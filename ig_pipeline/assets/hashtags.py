@@ -14,7 +14,14 @@ import asyncio
 import dagster as dg
 from sqlalchemy import text
 
-from ig_pipeline.assets.common import API_POOL, API_RETRY, DAILY_FRESHNESS, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import (
+    API_POOL,
+    API_RETRY,
+    ASSET_KINDS,
+    DAILY_FRESHNESS,
+    GROUP,
+    accounts_check_spec,
+)
 from ig_pipeline.assets.runner import partition_rows
 from ig_pipeline.assets.targets import Target, capture_day, run_targets
 from ig_pipeline.clock import PipelineClock
@@ -51,7 +58,7 @@ def _own_media(conn, owner_id: str, media_ids: list[str]) -> set[str]:
 
 
 @dg.asset(
-    name=TABLE, partitions_def=daily_partitions, pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS,
+    name=TABLE, partitions_def=daily_partitions, pool=API_POOL, retry_policy=API_RETRY, kinds=ASSET_KINDS,
     group_name=GROUP, check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_hashtag_media(context: dg.AssetExecutionContext, graph: InstagramGraphAPI,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, GROUP, INTRADAY_FRESHNESS, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import API_POOL, ASSET_KINDS, GROUP, INTRADAY_FRESHNESS, accounts_check_spec
 from ig_pipeline.assets.runner import partition_rows, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -22,7 +22,7 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import intraday_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-KIND = "intraday"
+SYNC_KIND = "intraday"
 ACCOUNT_TABLE = "instagram_account_intraday"
 MEDIA_TABLE = "instagram_media_intraday"
 GRACE = timedelta(minutes=10)  # a queued run may start a little after its window ends
@@ -40,9 +40,9 @@ def refusal(start: datetime, end: datetime, now: datetime) -> str | None:
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(ACCOUNT_TABLE, kinds=KINDS, group_name=GROUP, freshness_policy=INTRADAY_FRESHNESS,
+    specs=[dg.AssetSpec(ACCOUNT_TABLE, kinds=ASSET_KINDS, group_name=GROUP, freshness_policy=INTRADAY_FRESHNESS,
                         description="Follower/following/media counts every 30 minutes."),
-           dg.AssetSpec(MEDIA_TABLE, kinds=KINDS, group_name=GROUP, freshness_policy=INTRADAY_FRESHNESS,
+           dg.AssetSpec(MEDIA_TABLE, kinds=ASSET_KINDS, group_name=GROUP, freshness_policy=INTRADAY_FRESHNESS,
                         description="Latest posts and live stories with their insights every 30 minutes.")],
     partitions_def=intraday_partitions, pool=API_POOL, retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
     check_specs=[accounts_check_spec(ACCOUNT_TABLE), accounts_check_spec(MEDIA_TABLE)],
@@ -56,9 +56,9 @@ def instagram_intraday_snapshot(context: dg.AssetExecutionContext, config: Accou
     if reason:
         raise dg.Failure(description=reason, allow_retries=False)
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
     summary = run_sync(
-        context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+        context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_intraday(client, account, captured_at=window.start,
                                                            recent_n=RECENT_POSTS),
     )

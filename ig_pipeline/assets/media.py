@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import API_POOL, API_RETRY, ASSET_KINDS, GROUP, accounts_check_spec
 from ig_pipeline.assets.runner import report_rows_per_day, run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -24,7 +24,7 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-KIND = "media"
+SYNC_KIND = "media"
 TABLE = "instagram_media"
 
 _MARK_DELETED = text("""
@@ -47,7 +47,7 @@ def reconcile_deleted(conn: Connection, result: FetchResult, since: datetime, un
 
 @dg.asset(
     name=TABLE, partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
+    pool=API_POOL, retry_policy=API_RETRY, kinds=ASSET_KINDS, group_name=GROUP,
     check_specs=[accounts_check_spec(TABLE)],
 )
 def instagram_media(context: dg.AssetExecutionContext, config: AccountSelection, graph: InstagramGraphAPI,
@@ -65,9 +65,9 @@ def instagram_media(context: dg.AssetExecutionContext, config: AccountSelection,
         nonlocal deleted
         deleted += reconcile_deleted(conn, result, since, until, now)
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
     summary = run_sync(
-        context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+        context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_media_list(client, account, since, until),
         after_write=after_write,
     )

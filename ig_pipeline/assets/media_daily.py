@@ -20,9 +20,9 @@ from ig_pipeline.assets.accounts import accounts_for_run
 from ig_pipeline.assets.common import (
     API_POOL,
     API_RETRY,
+    ASSET_KINDS,
     DAILY_FRESHNESS,
     GROUP,
-    KINDS,
     accounts_check_spec,
 )
 from ig_pipeline.assets.runner import merge_results, partition_rows, run_sync
@@ -36,7 +36,7 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-KIND = "media_daily"
+SYNC_KIND = "media_daily"
 TABLE = "instagram_media_daily"
 
 _KNOWN_MEDIA = text("""
@@ -74,7 +74,7 @@ def due_media(conn, account_ids: list[str], day: date, now: datetime) -> dict[st
 @dg.asset(
     name=TABLE, partitions_def=daily_partitions, deps=["instagram_media"],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS, group_name=GROUP,
+    pool=API_POOL, retry_policy=API_RETRY, kinds=ASSET_KINDS, group_name=GROUP,
     check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSelection,
@@ -92,7 +92,7 @@ def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSele
     if reason:
         raise dg.Failure(description=reason, allow_retries=False)
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
     with warehouse.transaction() as conn:
         due = due_media(conn, [a.ig_user_id for a in accounts], day, now)
 
@@ -103,7 +103,7 @@ def instagram_media_daily(context: dg.AssetExecutionContext, config: AccountSele
             return recent
         return merge_results(recent, await plans.fetch_media_insights(client, account, older, day, now))
 
-    summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+    summary = run_sync(context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
                        fetch=fetch)
     rows = partition_rows(warehouse, TABLE, "day", day, day + timedelta(days=1))
     metadata = summary.metadata([TABLE, "instagram_media"], rows) | {

@@ -11,7 +11,14 @@ from datetime import date, timedelta
 import dagster as dg
 
 from ig_pipeline.assets.accounts import accounts_for_run
-from ig_pipeline.assets.common import API_POOL, API_RETRY, DAILY_FRESHNESS, GROUP, KINDS, accounts_check_spec
+from ig_pipeline.assets.common import (
+    API_POOL,
+    API_RETRY,
+    ASSET_KINDS,
+    DAILY_FRESHNESS,
+    GROUP,
+    accounts_check_spec,
+)
 from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.clock import PipelineClock
@@ -21,7 +28,7 @@ from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-KIND = "tagged_media"
+SYNC_KIND = "tagged_media"
 TABLE = "instagram_tagged_media"
 
 
@@ -43,7 +50,7 @@ def capture_day(context: dg.AssetExecutionContext, table: str, today: date) -> d
 
 
 @dg.asset(
-    name=TABLE, partitions_def=daily_partitions, pool=API_POOL, retry_policy=API_RETRY, kinds=KINDS,
+    name=TABLE, partitions_def=daily_partitions, pool=API_POOL, retry_policy=API_RETRY, kinds=ASSET_KINDS,
     group_name=GROUP, check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_tagged_media(context: dg.AssetExecutionContext, config: AccountSelection, graph: InstagramGraphAPI,
@@ -51,8 +58,8 @@ def instagram_tagged_media(context: dg.AssetExecutionContext, config: AccountSel
     """Posts by other accounts that tag each connected account, with the poster's username and counts."""
     now = clock.now()
     capture_day(context, TABLE, pacific_day(now))
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=KIND, now=now)
-    summary = run_sync(context, kind=KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
+    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    summary = run_sync(context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
                        fetch=engagement.fetch_tagged)
     metadata = summary.metadata([TABLE]) | {"accounts_skipped": len(skipped)}
     return dg.MaterializeResult(metadata=metadata, check_results=[summary.accounts_check()])
