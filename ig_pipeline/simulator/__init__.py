@@ -11,9 +11,12 @@ Graph endpoints (prefix ``/vNN.0`` for v21.0–v27.0; no prefix = v24.0; token a
 - ``GET /oauth/access_token`` (code exchange, ``fb_exchange_token``), ``GET /access_token`` (``ig_exchange_token``),
   ``GET /refresh_access_token`` (``ig_refresh_token``, refused under 24 h), ``GET /debug_token``
 - ``GET /me``, ``GET /me/accounts``, ``GET /{page-id}``, ``GET /{fb-user-id}[/accounts]``
-- ``GET /{ig-user-id}`` (node fields, ``business_discovery.username(x){…}``, ``media.limit(n){…}``)
-- ``GET /{ig-user-id}/media``, ``/stories``, ``/insights``
-- ``GET /{media-id}``, ``/{media-id}/insights``, ``/{media-id}/children``
+- ``GET /{ig-user-id}`` (node fields, ``business_discovery.username(x){…}``, ``media.limit(n){…}``,
+  ``mentioned_media.media_id(m){…}``, ``mentioned_comment.comment_id(c){…}``)
+- ``GET /{ig-user-id}/media``, ``/stories``, ``/insights``, ``/tags``, ``/recently_searched_hashtags``
+- ``GET /{media-id}``, ``/{media-id}/insights``, ``/{media-id}/children``, ``/{media-id}/comments``
+- ``GET /{comment-id}``, ``/{comment-id}/replies``
+- ``GET /ig_hashtag_search?user_id&q``, ``/{hashtag-id}``, ``/{hashtag-id}/top_media``, ``/recent_media``
 - ``POST /`` or ``POST /vNN.0/`` with ``batch`` (≤ 50 operations)
 
 Admin (``/_sim``, JSON, no auth, not logged): ``clock`` (GET/POST), ``requests`` (GET/DELETE), ``faults``
