@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from ig_pipeline.connections import store as connections
 from ig_pipeline.warehouse.roles import SECRET_COLUMNS
 
-DATE_COLUMNS = ("day", "posted_day", "captured_at", "received_at", "commented_at")  # first one present filters --since/--until
+DATE_COLUMNS = ("day", "posted_day", "captured_at", "received_at", "commented_at", "week")  # first one present filters --since/--until
 _DATE_TYPES = ("date", "timestamp with time zone", "timestamp without time zone")
 HIDDEN_COLUMNS = frozenset().union(*SECRET_COLUMNS.values())  # dropped from every relation, views included
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

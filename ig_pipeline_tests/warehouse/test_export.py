@@ -146,7 +146,7 @@ def test_output_is_ordered_by_key_or_by_every_column_of_a_view(cli, known_data):
     (["--table", "ig_tenant_member", "--account", "A1"], "has no ig_user_id column"),
     (["--table", "ig_tenant_member", "--account", "A1"], "tables with one: ig_hashtag_search_ledger, ig_tracked_hashtag, instagram_account_daily"),
     (["--table", "instagram_connection", "--since", "2026-11-01"], "has no date column"),
-    (["--view", "ig_sync_health", "--until", "2026-11-01"], "views with one: ig_daily_engagement"),
+    (["--view", "ig_sync_health", "--until", "2026-11-01"], "views with one: ig_competitor_benchmark, ig_daily_engagement"),
 ])
 def test_bad_requests_exit_2_with_one_line_and_leave_the_file_alone(cli, known_data, tmp_path, args, message):
     out = tmp_path / "keep.csv"
