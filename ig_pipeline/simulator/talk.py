@@ -64,9 +64,10 @@ class Talk:
         share = min((j + 1) / rate, 0.999999) if rate > 0 else 0.999999
         return int(m.ts - tau * math.log(1 - share))  # floor: never after the instant it is counted
 
-    def parents(self, m: Media, n: int) -> list[int | None]:
-        """For comments 0..n-1: the top-level comment each replies to (None: top-level). A reply to a reply
-        goes to the top-level comment, as on Instagram. Cached per post and extended as comments arrive."""
+    def _known(self, m: Media, n: int) -> list[int | None]:
+        """For comments 0..n-1 (at least): the top-level comment each replies to (None: top-level). A reply
+        to a reply goes to the top-level comment, as on Instagram. Cached per post, extended as comments
+        arrive."""
         known = self._parents.get(m.id)
         if known is None:
             if len(self._parents) >= self.CACHE:
@@ -78,12 +79,12 @@ class Talk:
             else:
                 i = h64(self.seed, "replyto", m.id, j) % j
                 known.append(i if known[i] is None else known[i])
-        return known[:n]
+        return known
 
-    def parent_of(self, m: Media, j: int) -> int | None:
-        return self.parents(m, j + 1)[j]
+    def parents(self, m: Media, n: int) -> list[int | None]:
+        return self._known(m, n)[:n]
 
-    def comment(self, m: Media, j: int, parent: int | None | bool = False) -> Comment:
+    def comment(self, m: Media, j: int) -> Comment:
         h = h64(self.seed, "who", m.id, j)
         pub = self.public.accounts
         username = (pub[h % len(pub)].username if h % 3 == 0
@@ -93,8 +94,7 @@ class Talk:
             mentions = self.world.accounts[h64(self.seed, "cmenwho", m.id, j) % self.public.own_count].username
         text = _TEXTS[h64(self.seed, "txt", m.id, j) % len(_TEXTS)] + (f" @{mentions}" if mentions else "")
         likes = int(12 * unit(self.seed, "clk", m.id, j) ** 3)
-        parent = self.parent_of(m, j) if parent is False else parent
-        return Comment(comment_id(m.id, j), m, j, self._appears(m, j), parent, username,
+        return Comment(comment_id(m.id, j), m, j, self._appears(m, j), self._known(m, j + 1)[j], username,
                        f"5{h % 10 ** 15:015d}", text, likes, mentions)
 
     def mentioning(self, m: Media, now: float) -> list[Comment]:
@@ -105,7 +105,7 @@ class Talk:
 
     def all(self, m: Media, now: float) -> list[Comment]:
         """Every comment and reply that exists at ``now``, oldest first."""
-        return [self.comment(m, j, p) for j, p in enumerate(self.parents(m, self.count(m, now)))]
+        return [self.comment(m, j) for j in range(self.count(m, now))]
 
     def top_level(self, m: Media, now: float) -> list[int]:
         """Indexes of the top-level comments that exist at ``now``, oldest first (no Comment built)."""
