@@ -189,6 +189,8 @@ def run_scenario(scenario: Scenario) -> None:
             at(timedelta(days=day + 1))
             _daily_schedules(scenario, instance)
             _execute(scenario, instance, tracking.JOB, partition_key=(pacific_day(env.now()) - timedelta(days=1)).isoformat())
+            _execute(scenario, instance, "instagram_engagement_job",
+                     partition_key=(pacific_day(env.now()) - timedelta(days=1)).isoformat())
         _deliver_webhooks(scenario)
 
 

@@ -8,6 +8,7 @@ warehouse filled with the truth rows, on which the same view definitions run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import uuid
 from datetime import UTC, datetime, time, timedelta
@@ -20,7 +21,7 @@ from ig_pipeline.days import PACIFIC
 from ig_pipeline.warehouse import schema
 from ig_pipeline_tests.conftest import create_database, drop_database
 from ig_pipeline_tests.simenv import Env
-from ig_pipeline_tests.truth import compare, expected, tracking, views
+from ig_pipeline_tests.truth import compare, engagement, expected, tracking, views
 from ig_pipeline_tests.truth.client import Truth
 from ig_pipeline_tests.truth.scenario import (
     MEDIA_PER_ACCOUNT,
@@ -49,10 +50,6 @@ KNOWN_FAILING: dict[tuple[str, str], str] = {}
 # Each must stay EMPTY in the scenario (test_not_yet_compared_tables_stay_empty): the day the scenario
 # fills one, the suite fails until a real builder replaces its entry. docs/truth-suite.md.
 NOT_YET_COMPARED: dict[str, tuple[tuple[str, ...], str]] = {
-    "instagram_tagged_media": (("ig_user_id", "media_id"), "the scenario runs no engagement job and the simulator "
-                               "has no truth for /tags yet"),
-    "instagram_media_comment": (("comment_id",), "the scenario runs no engagement job and delivers no comments "
-                                "webhook; the simulator has no truth for comments yet"),
     "instagram_mention": (("ig_user_id", "media_id", "comment_id"), "the scenario delivers no mentions webhook"),
 }
 
@@ -62,6 +59,7 @@ def _builders(scenario, truth, settings, stored):
 
     cipher = TokenCipher.from_settings(settings)
     app_token = f"{settings.app_id}|{settings.app_secret}"
+    comments = functools.cache(lambda: engagement.comments(scenario, truth))  # rows and cursors, read once
     media_daily_keys = {(r["media_id"], r["day"]) for r in stored["instagram_media_daily"]}
     return {
         "instagram_connection": lambda: expected.connection(scenario, truth, cipher.decrypt, app_token),
@@ -70,7 +68,8 @@ def _builders(scenario, truth, settings, stored):
         "instagram_media_daily": lambda: expected.media_daily(scenario, truth, media_daily_keys),
         "instagram_account_intraday": lambda: expected.account_intraday(scenario, truth),
         "instagram_media_intraday": lambda: expected.media_intraday(scenario, truth),
-        "instagram_sync_state": lambda: _with_targets(expected.sync_state(scenario, truth), scenario),
+        "instagram_sync_state": lambda: _with_targets(expected.sync_state(scenario, truth), scenario,
+                                                      comments()[1]),
         "instagram_account_demographics": lambda: expected.demographics(scenario, truth),
         "instagram_online_followers": lambda: expected.online_followers(scenario, truth),
         "instagram_story_insights": lambda: expected.story_insights(scenario, truth),
@@ -81,12 +80,15 @@ def _builders(scenario, truth, settings, stored):
         "ig_connection_transfer": lambda: expected.Expected(("transfer_id",)),
         "ig_oauth_state_used": lambda: expected.used_states(scenario, stored["ig_oauth_state_used"]),
     } | {name: (lambda build=build: build(scenario)) for name, build in tracking.BUILDERS.items()} \
-      | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()}
+      | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()} \
+      | {"instagram_tagged_media": lambda: engagement.tagged(scenario),
+         "instagram_media_comment": lambda: comments()[0]}
 
 
-def _with_targets(accounts: expected.Expected, scenario) -> expected.Expected:
+def _with_targets(accounts: expected.Expected, scenario, cursors: dict) -> expected.Expected:
     """Sync state of the accounts plus one row per tracked competitor and hashtag (truth/tracking.py)."""
     accounts.required |= tracking.sync_state(scenario)
+    accounts.required |= engagement.sync_state(scenario, cursors)  # tags and comments (truth/engagement.py)
     return accounts
 
 
