@@ -98,7 +98,8 @@ COLUMNS = {
         "deleted_at": "Set when the media list stopped returning it (rows are never deleted).",
     },
     "instagram_sync_state": {
-        "sync_kind": "account_daily, media, media_daily, intraday or audience.",
+        "sync_kind": "account_daily, media, media_daily, intraday, audience, …; `competitor:NAME` and `hashtag:TAG` "
+                     "for each tracked competitor and hashtag (under the account that asks).",
         "last_attempt_at": "Last attempt.", "last_success_at": "Last success.",
         "last_error_class": "transient, rate_limited, token_invalid, no_data or bad_request.",
         "last_error_code": "Graph API error code.", "last_error_message": "Error message (tokens redacted).",
