@@ -71,6 +71,13 @@ def instagram_hashtag_media(context: dg.AssetExecutionContext, graph: InstagramG
     reconciling: dict[str, asyncio.Future] = {}  # one reconciliation per searching account and run
     warnings = [f"{name}: its searching account is not active; not searched" for name in inactive]
 
+    async def in_transaction(function, *args):
+        """``function(conn, *args)`` in its own transaction, off the event loop."""
+        def call():
+            with warehouse.transaction() as conn:
+                return function(conn, *args)
+        return await asyncio.to_thread(call)
+
     async def reconcile_once(client, account, meter) -> None:
         try:
             listed = await plans.recently_searched(client, account, meter)
@@ -78,8 +85,7 @@ def instagram_hashtag_media(context: dg.AssetExecutionContext, graph: InstagramG
             warnings.append(f"account {account.ig_user_id}: recently_searched_hashtags failed ({exc}); "
                             "the ledger was not reconciled")
             return
-        with warehouse.transaction() as conn:
-            ledger.reconcile(conn, account.owner_id, account.ig_user_id, listed, now)
+        await in_transaction(ledger.reconcile, account.owner_id, account.ig_user_id, listed, now)
 
     async def reconcile(client, account, meter) -> None:
         if account.ig_user_id not in reconciling:
@@ -90,22 +96,25 @@ def instagram_hashtag_media(context: dg.AssetExecutionContext, graph: InstagramG
         account = target.account
         await reconcile(client, account, meter)
         hashtag_id = known_ids.get((account.owner_id, target.name))
-        with warehouse.transaction() as conn:
-            allowed = ledger.reserve(conn, account.owner_id, account.ig_user_id, target.name, hashtag_id, now)
-            slots = None if allowed else store.budget(conn, account.ig_user_id, now)
+        allowed = await in_transaction(ledger.reserve, account.owner_id, account.ig_user_id, target.name,
+                                       hashtag_id, now)
         if not allowed:
+            slots = await in_transaction(store.budget, account.ig_user_id, now)
             frees = min(slots.in_window.values()) + store.WINDOW
             raise GraphError(ErrorClass.RATE_LIMITED, f"hashtag search budget of account {account.ig_user_id} "
                              f"used up ({store.BUDGET} per 7 days); not searched; a slot frees at "
                              f"{frees.isoformat(timespec='minutes')}",
                              retry_after_s=max(60.0, (frees - now).total_seconds()))
         if hashtag_id is None:
-            hashtag_id = await plans.search(client, account, target.name, meter)
-            with warehouse.transaction() as conn:
-                ledger.resolved(conn, account.owner_id, account.ig_user_id, target.name, hashtag_id)
+            try:
+                hashtag_id = await plans.search(client, account, target.name, meter)
+            except GraphError:
+                await in_transaction(ledger.release, account.ig_user_id, target.name)
+                raise
+            await in_transaction(ledger.resolved, account.owner_id, account.ig_user_id, target.name, hashtag_id)
         lists = {kind: await plans.media(client, account, hashtag_id, kind, meter) for kind in plans.LISTS}
-        with warehouse.transaction() as conn:
-            own = _own_media(conn, account.owner_id, [str(i.get("id")) for items in lists.values() for i in items])
+        own = await in_transaction(_own_media, account.owner_id,
+                                   [str(i.get("id")) for items in lists.values() for i in items])
         return {TABLE: [row for kind, items in lists.items() for row in hashtag_media_rows(
             account.owner_id, account.ig_user_id, target.name, hashtag_id, kind, items, own, day, now)]}
 

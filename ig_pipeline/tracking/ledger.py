@@ -59,6 +59,12 @@ def resolved(conn: Connection, owner_id: str, ig_user_id: str, hashtag: str, has
                  {"id": hashtag_id, "o": owner_id, "h": hashtag})
 
 
+def release(conn: Connection, ig_user_id: str, hashtag: str) -> None:
+    """The first search of ``hashtag`` failed (the API counts no slot for it): free the reserved one."""
+    conn.execute(text("DELETE FROM ig_hashtag_search_ledger WHERE ig_user_id = :a AND hashtag_id = :p"),
+                 {"a": ig_user_id, "p": PENDING + hashtag})
+
+
 def reconcile(conn: Connection, owner_id: str, ig_user_id: str, listed_ids: list[str], now: datetime) -> None:
     """Make the ledger say what ``recently_searched_hashtags`` says: ids the API no longer counts go; ids it
     counts that we did not search (another tool, same account) come in with a window starting now (their

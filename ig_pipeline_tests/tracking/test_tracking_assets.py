@@ -153,3 +153,25 @@ def test_the_hashtag_budget_is_never_exceeded_even_when_the_account_searched_els
     assert all("a slot frees at" in states[k]["last_error_message"] for k in refused)
     searched = {r["hashtag"] for r in _rows(env, "SELECT DISTINCT hashtag FROM instagram_hashtag_media")}
     assert len(searched) <= 2 and searched <= set(tracked)
+
+
+def test_a_hashtag_the_api_refuses_fails_alone_and_holds_no_slot(make_env):
+    env = make_env(accounts=4)
+    account = env.accounts[2]
+    owner = _owner_of(env, account)
+    now = env.now()
+    with env.warehouse.transaction() as conn:
+        for tag in ("nsfw", "coffee"):  # the simulator refuses sensitive hashtags with a generic error, as Meta does
+            store.add_hashtag(conn, owner, tag, account, now)
+    result = env.run("instagram_tracking_job", partition_key=pacific_day(now).isoformat())
+    assert result.success
+    check = _check(result, "instagram_hashtag_media")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    states = {r["sync_kind"]: r for r in _rows(env, "SELECT * FROM instagram_sync_state WHERE sync_kind LIKE 'hashtag:%'")}
+    assert states["hashtag:nsfw"]["last_error_code"] == 100 and states["hashtag:coffee"]["last_success_at"] == now
+    assert {r["hashtag"] for r in _rows(env, "SELECT DISTINCT hashtag FROM instagram_hashtag_media")} == {"coffee"}
+    ledger_rows = _rows(env, "SELECT hashtag, hashtag_id FROM ig_hashtag_search_ledger")
+    budget = httpx.get(f"{env.url}/_sim/truth/hashtag_budget/{account}").json()
+    assert [(r["hashtag"], r["hashtag_id"]) for r in ledger_rows] == [(h["name"], h["id"]) for h in budget["hashtags"]]
+    with env.warehouse.transaction() as conn:
+        assert store.budget(conn, account, now).used == 2  # coffee's slot + nsfw still tracked (to search)
