@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 TABLES = ("instagram_connection", "instagram_account_daily", "instagram_media", "instagram_media_daily",
           "instagram_account_intraday", "instagram_media_intraday", "instagram_account_demographics",
           "instagram_online_followers", "instagram_sync_state", "instagram_competitor_daily",
-          "instagram_competitor_media", "instagram_hashtag_media")
+          "instagram_competitor_media", "instagram_hashtag_media", "instagram_tagged_media", "instagram_media_comment")
 
 
 def add_commands(subparsers) -> None:
@@ -154,10 +154,12 @@ def _run(args, env, supervisor: Supervisor, data_dir: Path, started: float) -> i
     say(f"connected {connected} Instagram account(s) through the OAuth flow")
 
     from ig_pipeline.demo.backfill import backfill, daily_sync, intraday_snapshot, report, summary
+    from ig_pipeline.demo.engagement import engagement
     from ig_pipeline.demo.tracking import track_for_demo, tracking
 
     track_for_demo(engine, sim_url, say)
-    succeeded = all([backfill(args.days, say), daily_sync(say), tracking(say), intraday_snapshot(say), report(say)])
+    succeeded = all([backfill(args.days, say), daily_sync(say), tracking(say), engagement(say),
+                     intraday_snapshot(say), report(say)])
     env_file = write_env_file(env, data_dir)
     if args.once:
         print(summary(engine, sim_url, TABLES))

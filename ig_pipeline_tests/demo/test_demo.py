@@ -18,11 +18,13 @@ pytestmark = pytest.mark.slow
 
 ASSETS = {"instagram_account_daily", "instagram_media", "instagram_media_daily", "instagram_account_intraday",
           "instagram_media_intraday", "instagram_account_demographics", "instagram_online_followers",
-          "instagram_report", "instagram_competitor_daily", "instagram_competitor_media", "instagram_hashtag_media"}
+          "instagram_report", "instagram_competitor_daily", "instagram_competitor_media", "instagram_hashtag_media",
+          "instagram_tagged_media", "instagram_media_comment"}
 TABLES = ("instagram_connection", "instagram_account_daily", "instagram_media", "instagram_media_daily",
           "instagram_account_intraday", "instagram_media_intraday", "instagram_sync_state",
           "instagram_competitor_daily", "instagram_competitor_media", "instagram_hashtag_media",
-          "ig_competitor_benchmark", "ig_hashtag_performance")
+          "ig_competitor_benchmark", "ig_hashtag_performance", "instagram_tagged_media", "instagram_media_comment",
+          "ig_comment_summary")
 
 
 def _free_port() -> int:
