@@ -15,7 +15,7 @@ import httpx
 
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.transforms import parse_time
-from ig_pipeline_tests.truth.expected import Expected
+from ig_pipeline_tests.truth.expected import Expected, within
 
 JOB = "instagram_engagement_job"
 WINDOW = timedelta(days=30)  # graph/engagement.py: posts whose comments are followed
@@ -81,3 +81,20 @@ def sync_state(scenario, cursors: dict[str, dict[str, int]]) -> dict[tuple, dict
                 "last_error_message": None, "consecutive_failures": 0, "failing_since": None,
                 "next_retry_at": None, "last_run_id": last.run_id, "cursor": cursor}
     return rows
+
+
+def mentions(scenario, truth) -> Expected:
+    """One row per ``mentions`` change delivered for a connected account; it keeps its first arrival."""
+    out = Expected(("ig_user_id", "media_id", "comment_id"))
+    if not scenario.webhook_wall:
+        return out
+    wall = (scenario.webhook_wall[0][0], scenario.webhook_wall[-1][1])
+    for delivery in truth.webhooks():
+        ig = delivery["ig_user_id"]
+        if delivery.get("field") != "mentions" or ig not in scenario.owners:
+            continue
+        value = delivery["value"]
+        key = (ig, value["media_id"], value.get("comment_id") or "")
+        out.required.setdefault(key, {"ig_user_id": ig, "media_id": key[1], "comment_id": key[2],
+                                      "owner_id": scenario.owners[ig], "received_at": within(wall)})
+    return out

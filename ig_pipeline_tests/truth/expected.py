@@ -284,8 +284,8 @@ def story_insights(scenario: Scenario, truth: Truth) -> Expected:
     out = Expected(("media_id",))
     wall = (scenario.webhook_wall[0][0], scenario.webhook_wall[-1][1])
     for delivery in truth.webhooks():
-        if delivery["ig_user_id"] not in scenario.owners:
-            continue  # an account nobody connected: the handler ignores it
+        if delivery["ig_user_id"] not in scenario.owners or delivery.get("field", "story_insights") != "story_insights":
+            continue  # an account nobody connected (the handler ignores it), or a mentions change
         value = delivery["value"]
         out.required[(delivery["media_id"],)] = {
             "media_id": delivery["media_id"], "owner_id": scenario.owners[delivery["ig_user_id"]],

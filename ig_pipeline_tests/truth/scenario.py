@@ -152,7 +152,8 @@ def _daily_schedules(scenario: Scenario, instance) -> None:
 def _deliver_webhooks(scenario: Scenario) -> None:
     began = datetime.now(UTC)
     response = httpx.post(f"{scenario.url}/_sim/webhooks/deliver",
-                          json={"url": f"{scenario.oauth_url}/webhooks/instagram"}, timeout=60)
+                          json={"url": f"{scenario.oauth_url}/webhooks/instagram",
+                                "fields": ["story_insights", "mentions"]}, timeout=60)
     response.raise_for_status()
     scenario.webhook_wall.append((began, datetime.now(UTC)))
 

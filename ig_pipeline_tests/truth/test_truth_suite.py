@@ -49,9 +49,7 @@ KNOWN_FAILING: dict[tuple[str, str], str] = {}
 # Tables the scenario does not fill yet, so no column of theirs is compared with /_sim/truth (issue 16).
 # Each must stay EMPTY in the scenario (test_not_yet_compared_tables_stay_empty): the day the scenario
 # fills one, the suite fails until a real builder replaces its entry. docs/truth-suite.md.
-NOT_YET_COMPARED: dict[str, tuple[tuple[str, ...], str]] = {
-    "instagram_mention": (("ig_user_id", "media_id", "comment_id"), "the scenario delivers no mentions webhook"),
-}
+NOT_YET_COMPARED: dict[str, tuple[tuple[str, ...], str]] = {}  # none at present
 
 
 def _builders(scenario, truth, settings, stored):
@@ -82,7 +80,8 @@ def _builders(scenario, truth, settings, stored):
     } | {name: (lambda build=build: build(scenario)) for name, build in tracking.BUILDERS.items()} \
       | {name: (lambda key=key: expected.Expected(key)) for name, (key, _) in NOT_YET_COMPARED.items()} \
       | {"instagram_tagged_media": lambda: engagement.tagged(scenario),
-         "instagram_media_comment": lambda: comments()[0]}
+         "instagram_media_comment": lambda: comments()[0],
+         "instagram_mention": lambda: engagement.mentions(scenario, truth)}
 
 
 def _with_targets(accounts: expected.Expected, scenario, cursors: dict) -> expected.Expected:
@@ -106,6 +105,8 @@ def _facts(scenario, truth, stored) -> dict:
         "daily_runs": len(scenario.of("instagram_account_daily_job")) - 1,
         "intraday_stories": sum(1 for r in stored["instagram_media_intraday"] if r["media_product_type"] == "STORY"),
         "webhooks": len(stored["instagram_story_insights"]),
+        "engagement": {t: len(stored[t]) for t in ("instagram_tagged_media", "instagram_media_comment",
+                                                     "instagram_mention")},
         "demographics": len(stored["instagram_account_demographics"]),
         "restated_days": sum(1 for r in stored["instagram_account_daily"]
                              if r["fetched_at"] - datetime.combine(r["day"], time(), PACIFIC).astimezone(UTC)
@@ -130,6 +131,7 @@ def test_the_scenario_covers_what_the_suite_promises(truth_run):
     assert facts["restated_days"] > 0, facts
     assert facts["hidden_like_counts"] > 0 and facts["own_posts_in_hashtags"] > 0, facts
     assert facts["tracking_runs"] >= 4, facts
+    assert all(facts["engagement"].values()), facts["engagement"]  # tags, comments and mentions all stored
 
 
 @pytest.fixture(scope="module")
