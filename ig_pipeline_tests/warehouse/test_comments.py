@@ -84,3 +84,26 @@ def test_comments_export_by_when_they_were_written(database_url):
     assert known["instagram_media_comment"].date_column == "commented_at"  # ig-pipeline export --since/--until
     assert (known["instagram_tagged_media"].date_column, known["instagram_mention"].date_column) == (
         "posted_day", "received_at")
+
+
+def test_the_daily_upkeep_applies_the_comment_settings(warehouse, monkeypatch):
+    import dagster as dg
+
+    from ig_pipeline.automation.upkeep import upkeep_job
+    from ig_pipeline.clock import PipelineClock
+    from ig_pipeline.graph.resource import InstagramGraphAPI
+
+    monkeypatch.setenv("IG_COMMENT_RETENTION_DAYS", "2")
+    monkeypatch.setenv("IG_COMMENT_TEXT", "off")
+    with warehouse.transaction() as conn:
+        _load(conn)
+    with dg.instance_for_test() as instance:
+        result = upkeep_job.execute_in_process(
+            instance=instance, op_selection=["comment_retention_op"],
+            resources={"warehouse": warehouse, "clock": PipelineClock(fixed_now=NOW.isoformat()),
+                       "graph": InstagramGraphAPI()})  # token upkeep is not selected: no call is made
+    assert result.output_for_node("comment_retention_op") == {
+        "comments_deleted": 2, "mentions_deleted": 1, "comment_texts_cleared": 4}
+    with warehouse.transaction() as conn:
+        left = conn.execute(sa.text("SELECT comment_id, text FROM instagram_media_comment ORDER BY 1")).all()
+    assert [tuple(r) for r in left] == [("c1", None), ("c2", None), ("r1", None), ("r2", None)]
