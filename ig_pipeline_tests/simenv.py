@@ -66,13 +66,13 @@ class Env:
                                               raise_on_error=raise_on_error)
 
     def start_run(self, job: str, partition_key: str, now: datetime | None = None,
-                  concurrency: int = 32) -> subprocess.Popen:
+                  concurrency: int = 32, accounts_per_write: int = 50) -> subprocess.Popen:
         """The job in its own process, as a Dagster run worker would run it (one in-process run at a time:
         Python's logging locks deadlock when two execute_in_process calls share a process)."""
         log = tempfile.TemporaryFile()
         process = subprocess.Popen(
             [sys.executable, "-m", "ig_pipeline_tests.run_job", self.url, self.warehouse.database_url or "embedded",
-             (now or self.now()).isoformat(), job, partition_key, str(concurrency)],
+             (now or self.now()).isoformat(), job, partition_key, str(concurrency), str(accounts_per_write)],
             env=os.environ | {"IG_DEMO": "1"}, stdout=subprocess.DEVNULL, stderr=log)
         process.log = log  # Popen keeps no handle on a file it was given
         return process

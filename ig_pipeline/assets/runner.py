@@ -1,6 +1,6 @@
 """Run one call plan for many accounts: fetch concurrently, write each account on its own.
 
-Fetched accounts are written in groups of up to WRITE_GROUP: one transaction per group holds
+Fetched accounts are written in groups of up to ``warehouse.accounts_per_write`` (50): one transaction per group holds
 every table's rows of its accounts (one bulk upsert per table, not one per account) and their sync
 state, so a crash leaves either the old rows or the new ones for each account, and the database
 sees a few statements per group instead of a dozen per account (issue 17's profile: per-account
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 TABLES = {table.name: table for table in schema.metadata.sorted_tables}
 WRITERS = 3  # concurrent write transactions; the engine pool holds 5
-WRITE_GROUP = 50  # accounts per write transaction
 
 Fetch = Callable[[object, AccountRef], Awaitable[FetchResult]]
 AfterWrite = Callable[[Connection, FetchResult], None]
@@ -168,7 +167,7 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
         summary.warnings.extend(w if account.ig_user_id in w else f"account {account.ig_user_id}: {w}"
                                 for w in result.warnings)
         pending.append(result)
-        if len(pending) >= WRITE_GROUP:
+        if len(pending) >= max(1, warehouse.accounts_per_write):
             group = pending[:]
             pending.clear()
             await write(group, writers)

@@ -19,6 +19,9 @@ class PostgresWarehouse(dg.ConfigurableResource):
     """
 
     database_url: str | None = None
+    # Accounts written per transaction by a sync run: fewer statements per account at scale (issue 17);
+    # 1 commits every account as soon as it is fetched.
+    accounts_per_write: int = 50
 
     def engine(self) -> Engine:
         return get_engine(self.database_url or warehouse_url())

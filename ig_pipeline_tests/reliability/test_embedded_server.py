@@ -74,7 +74,8 @@ def test_server_killed_during_a_dagster_run_is_restarted_and_the_run_completes(m
     try:
         migrate(get_engine(warehouse_url()))
         target = clean.with_warehouse(PostgresWarehouse(database_url=None))
-        run = target.start_run("instagram_media_daily_job", day, now, concurrency=1)  # accounts one by one
+        # accounts fetched and committed one by one, so the kill lands between two written accounts
+        run = target.start_run("instagram_media_daily_job", day, now, concurrency=1, accounts_per_write=1)
         written = 0
         deadline = time.monotonic() + 60
         while written < 2 and time.monotonic() < deadline:  # kill once two accounts are in
