@@ -75,8 +75,7 @@ class MediaView:
             elif n == "media_product_type":
                 out["media_product_type"] = m.product
             elif n == "media_url":
-                if m.media_type != "CAROUSEL_ALBUM" or True:
-                    out["media_url"] = cdn_url(self.seed, m.id, now, "mp4" if m.media_type == "VIDEO" else "jpg")
+                out["media_url"] = cdn_url(self.seed, m.id, now, "mp4" if m.media_type == "VIDEO" else "jpg")
             elif n == "thumbnail_url":
                 if m.media_type == "VIDEO":
                     out["thumbnail_url"] = cdn_url(self.seed, m.id + "t", now, "jpg")
