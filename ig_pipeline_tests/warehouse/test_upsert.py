@@ -143,3 +143,24 @@ def test_retention_drops_old_partitions_and_creates_ahead(warehouse):
     assert {date(2031, 3, 1), date(2031, 4, 1), date(2031, 5, 1), date(2031, 6, 1)} <= set(months)
     with warehouse.transaction() as conn:
         assert maintain(conn, today=date(2031, 3, 5), keep_months=13) == {"created": [], "dropped": []}
+
+
+def test_a_window_partly_stored_falls_back_to_the_merge_and_keeps_the_transaction(warehouse):
+    """New intraday rows go straight in by COPY; a stored key further down makes that COPY fail, and only
+    it is undone (savepoint): earlier writes of the transaction stay and the merge counts every row."""
+    table = schema.instagram_media_intraday
+    at = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    rows = [{"owner_id": "o", "media_id": f"m{i}", "ig_user_id": "1", "captured_at": at, "reach": i} for i in range(3)]
+    account = {"owner_id": "o", "ig_user_id": "1", "captured_at": at, "followers_count": 5}
+    with warehouse.transaction() as conn:
+        assert bulk_upsert_counts(conn, table, rows[1:]) == Written(inserted=2)
+        stored = _all(conn, "instagram_media_intraday", "media_id")
+    with warehouse.transaction() as conn:
+        assert bulk_upsert_counts(conn, schema.instagram_account_intraday, [account]) == Written(inserted=1)
+        again = [rows[0], rows[1] | {"reach": 99}, rows[2]]  # first row new: the direct COPY is tried
+        assert bulk_upsert_counts(conn, table, again) == Written(inserted=1, updated=1, unchanged=1)
+    with warehouse.transaction() as conn:
+        after = _all(conn, "instagram_media_intraday", "media_id")
+        assert _all(conn, "instagram_account_intraday", "ig_user_id")[0]["followers_count"] == 5
+    assert [r["reach"] for r in after] == [0, 99, 2]
+    assert after[2] == stored[1]  # m2 unchanged: not rewritten, updated_at included
