@@ -159,9 +159,8 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
         done = len(summary.ok) + len(summary.failed) + len(summary.write_errors)
         context.log.info(f"{kind}: {done}/{total} accounts done ({len(summary.failed)} failed)")
 
-    async def one(client, account: AccountRef, limit: asyncio.Semaphore, writers: asyncio.Semaphore) -> None:
-        async with limit:
-            result = await fetch(client, account)
+    async def one(client, account: AccountRef, writers: asyncio.Semaphore) -> None:
+        result = await fetch(client, account)
         summary.calls += result.calls
         summary.round_trips += result.round_trips
         summary.warnings.extend(w if account.ig_user_id in w else f"account {account.ig_user_id}: {w}"
@@ -173,13 +172,21 @@ def run_sync(context: dg.AssetExecutionContext, *, kind: str, accounts: list[Acc
             await write(group, writers)
 
     async def main() -> None:
-        limit, writers = asyncio.Semaphore(graph.concurrency), asyncio.Semaphore(WRITERS)
+        writers = asyncio.Semaphore(WRITERS)
+        queue = iter(accounts)
+
+        async def worker(client) -> None:
+            # a fixed set of workers pulls accounts in order: no task per account, and a worker that
+            # waits for its group's write fetches nothing meanwhile (memory stays bounded)
+            for account in queue:
+                await one(client, account, writers)
+
         async with graph.client(now=lambda: now) as client:
             expiring = catalog.version_warning(client.version, now.date())
             if expiring:
                 context.log.warning(expiring)
                 summary.warnings.append(expiring)
-            await asyncio.gather(*(one(client, a, limit, writers) for a in accounts))
+            await asyncio.gather(*(worker(client) for _ in range(max(1, min(graph.concurrency, total)))))
         if pending:
             await write(pending[:], writers)
 

@@ -20,6 +20,7 @@ which is shared by definition, slows everyone).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,7 +41,15 @@ class _State:
 def parse_usage(headers: Mapping[str, str]) -> tuple[float | None, float | None, float | None]:
     """(BUC usage %, minutes to regain access, app usage %) from response headers; None = unknown.
     Every key and every entry of the BUC header counts: which key Instagram uses is unverified."""
-    buc = _json(headers.get("x-business-use-case-usage"))
+    buc, app = headers.get("x-business-use-case-usage"), headers.get("x-app-usage")
+    return _parse_usage(buc if isinstance(buc, str) else None, app if isinstance(app, str) else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_usage(buc_header: str | None, app_header: str | None) -> tuple[float | None, float | None, float | None]:
+    """Cached by the headers' text: every item of a batch repeats its account's usage (this parse was
+    ~6 % of a daily sync's CPU before the cache)."""
+    buc = _json(buc_header)
     buc_usage = regain = None
     if isinstance(buc, dict):
         for entries in buc.values():
@@ -51,7 +60,7 @@ def parse_usage(headers: Mapping[str, str]) -> tuple[float | None, float | None,
                 minutes = _number(entry.get("estimated_time_to_regain_access"))
                 if minutes is not None:
                     regain = max(regain or 0.0, minutes)
-    app = _json(headers.get("x-app-usage"))
+    app = _json(app_header)
     app_usage = _peak(app) if isinstance(app, dict) else None
     return buc_usage, regain, app_usage
 
