@@ -64,7 +64,8 @@ def worker(args) -> None:
                                                               (today - timedelta(days=1)).isoformat()))]
         elif args.worker == "daily_sync":
             context = dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
-                                                repository_def=defs.get_repository_def())
+                                                repository_def=defs.get_repository_def(),
+                                                resources=defs.resources)
             runs = [(s.job_name, r.partition_key, r.tags)
                     for s in DAILY_SYNC_SCHEDULES for r in s.evaluate_tick(context).run_requests]
         else:

@@ -1,7 +1,8 @@
 """The Dagster code location: assets, checks, jobs, schedules, sensors and resources.
 
 ``make_definitions(resources)`` lets tests swap resources (simulator URL, test database, a
-fixed clock); ``defs`` is what `dagster dev` / `dg` load.
+fixed clock); ``defs`` is what `dagster dev` / `dg` load. Every resource is configured from the
+environment in ig_pipeline/resources.py.
 """
 
 from __future__ import annotations
@@ -41,15 +42,8 @@ from ig_pipeline.automation.schedules import (
 )
 from ig_pipeline.automation.tracking import daily_tracking_schedule, tracking_job
 from ig_pipeline.automation.upkeep import upkeep_job, upkeep_schedule
-from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import ConfigError
-from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.warehouse.resource import PostgresWarehouse
-
-
-def default_resources() -> dict:
-    return {"graph": InstagramGraphAPI(), "warehouse": PostgresWarehouse(), "clock": PipelineClock()}
-
+from ig_pipeline.resources import default_resources
 
 DEFAULT_OWNERS = "team:instagram-analytics"
 

@@ -128,6 +128,25 @@ def test_pipeline_does_not_import_the_web_handler(package):
     assert {m: i for m, i in offenders.items() if i} == {}
 
 
+@pytest.mark.parametrize("package", ["ig_pipeline.assets", "ig_pipeline.automation", "ig_pipeline.alerting",
+                                     "ig_pipeline.graph"])
+def test_dagster_code_takes_configuration_from_resources(package):
+    """Assets, schedules, sensors and the Graph resource read no settings or environment of their own: the
+    code location configures resources once (ig_pipeline/resources.py, secrets as dg.EnvVar)."""
+    offenders = {}
+    for name, path in MODULES.items():
+        if name == package or name.startswith(package + "."):
+            source = path.read_text()
+            found = [w for w in ("load_settings", "os.environ", "getenv") if w in source]
+            if "ig_pipeline.config" in GRAPH[name] and "load_settings" not in found:
+                found += [n.names[0].name for n in ast.walk(ast.parse(source))
+                          if isinstance(n, ast.ImportFrom) and n.module == "ig_pipeline.config"
+                          and any(a.name in ("Settings", "load_settings") for a in n.names)]
+            if found:
+                offenders[name] = found
+    assert offenders == {}
+
+
 def test_the_checker_sees_function_level_imports():
     """Guard for the checker itself: a late import inside a function is an edge."""
     source = "def f():\n    from ig_pipeline.web import app\n"

@@ -11,9 +11,9 @@ import dagster as dg
 from sqlalchemy import text
 
 from ig_pipeline.alerting.alerts import MAX_ATTEMPTS, Alert, deliver_pending, post_with_retries, record
+from ig_pipeline.alerting.channel import AlertChannel
 from ig_pipeline.assets.selection import ACCOUNTS_TAG, BATCH_TAG
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
 from ig_pipeline.graph.errors import redact
 from ig_pipeline.partitions import RANGE_END, RANGE_START
@@ -93,9 +93,8 @@ def reconnect_alert(row) -> Alert:
                        default_status=dg.DefaultSensorStatus.RUNNING,
                        description="One alert per failed run (stored in instagram_alert_log, posted to "
                                    "IG_ALERT_WEBHOOK_URL); what to do: docs/runbook.md, Run failed.")
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: PostgresWarehouse):
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: PostgresWarehouse, alerts: AlertChannel):
     """Every failed run of this code location: one alert, stored and posted to IG_ALERT_WEBHOOK_URL."""
-    settings = load_settings()
     run = context.dagster_run
     if run.tags.get(WILL_RETRY_TAG) == "true":  # Dagster re-runs it: alert on the retry's outcome instead
         return dg.SkipReason(f"run {run.run_id} will be retried")
@@ -103,38 +102,38 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: Pos
     try:
         with warehouse.transaction() as conn:
             failed = list(conn.execute(_FAILED_IN_RUN, {"run_id": run.run_id}).scalars())
-            alert = run_failure_alert(run, steps, message, failed, settings.dagster_ui_url)
-            record(conn, alert, webhook_configured=bool(settings.alert_webhook_url))
+            alert = run_failure_alert(run, steps, message, failed, alerts.dagster_ui_url)
+            record(conn, alert, webhook_configured=bool(alerts.webhook_url))
     except Exception as exc:  # noqa: BLE001 - the warehouse is down: the alert must still go out
         # Dagster does not evaluate a run-status sensor again for the same run, so this is the only chance.
-        alert = run_failure_alert(run, steps, message, [], settings.dagster_ui_url)
+        alert = run_failure_alert(run, steps, message, [], alerts.dagster_ui_url)
         alert.lines.append(f"(Not stored in instagram_alert_log: the warehouse failed with {type(exc).__name__}.)")
         context.log.error(f"alert for run {run.run_id} could not be stored ({type(exc).__name__}); "
                           "posting it directly")
-        if settings.alert_webhook_url:
-            _, error = post_with_retries(settings.alert_webhook_url, alert.payload(), MAX_ATTEMPTS)
+        if alerts.webhook_url:
+            _, error = post_with_retries(alerts.webhook_url, alert.payload(), MAX_ATTEMPTS)
             if error:
                 context.log.error(f"alert for run {run.run_id} lost: {error}")
         return dg.SkipReason("alert posted without the warehouse")
-    _deliver(context, warehouse, settings.alert_webhook_url)
+    _deliver(context, warehouse, alerts.webhook_url)
 
 
 @dg.sensor(name="stale_sync_sensor", minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING,
            description="One alert per account without a successful daily sync for 36 h and per account that "
                        "needs reconnecting; re-posts alerts a receiver outage left pending.")
-def stale_sync_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse, clock: PipelineClock):
+def stale_sync_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse, alerts: AlertChannel,
+                      clock: PipelineClock):
     """Active accounts without a successful daily sync for 36 h, and accounts that need reconnecting:
     one alert per incident. Also re-posts alerts a receiver outage left pending."""
-    settings = load_settings()
     now = clock.now()
     new = 0
     with warehouse.transaction() as conn:
-        alerts = [stale_sync_alert(row, now) for row in connections.stale_accounts(conn, now - STALE_AFTER)]
-        alerts += [reconnect_alert(row) for row in connections.accounts_to_reconnect(conn)]
-        for alert in alerts:
-            new += record(conn, alert, webhook_configured=bool(settings.alert_webhook_url)) is not None
-    delivered = _deliver(context, warehouse, settings.alert_webhook_url)
-    return dg.SkipReason(f"{new} new alert(s), {len(alerts)} open incident(s); {delivered}")
+        incidents = [stale_sync_alert(row, now) for row in connections.stale_accounts(conn, now - STALE_AFTER)]
+        incidents += [reconnect_alert(row) for row in connections.accounts_to_reconnect(conn)]
+        for alert in incidents:
+            new += record(conn, alert, webhook_configured=bool(alerts.webhook_url)) is not None
+    delivered = _deliver(context, warehouse, alerts.webhook_url)
+    return dg.SkipReason(f"{new} new alert(s), {len(incidents)} open incident(s); {delivered}")
 
 
 def _deliver(context, warehouse: PostgresWarehouse, url: str | None) -> str:

@@ -30,6 +30,7 @@ from ig_pipeline.graph import plans
 from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 SYNC_KIND = "account_daily"
@@ -48,7 +49,7 @@ def keep_account_type_current(conn: Connection, result: FetchResult) -> None:
     check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSelection,
-                            graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
+                            graph: InstagramGraphAPI, warehouse: PostgresWarehouse, tokens: TokenVault,
                             clock: PipelineClock) -> dg.MaterializeResult:
     """Daily account insights (reach, views, interactions, taps by button, follows/unfollows, new
     followers) for every active account, plus the follower/following/media count snapshot."""
@@ -63,7 +64,7 @@ def instagram_account_daily(context: dg.AssetExecutionContext, config: AccountSe
     yesterday = today - timedelta(days=1)
     snapshot_day = yesterday if yesterday in days else None
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, tokens, config, kind=SYNC_KIND, now=now)
     summary = run_sync(
         context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_account_days(client, account, days, snapshot_day),

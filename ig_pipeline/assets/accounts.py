@@ -8,10 +8,9 @@ import dagster as dg
 from sqlalchemy import text
 
 from ig_pipeline.assets.selection import AccountSelection, selected
-from ig_pipeline.config import load_settings
-from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.store import active_accounts
 from ig_pipeline.graph.models import AccountRef
+from ig_pipeline.resources import TokenVault
 
 _BLOCKED = text("""
 SELECT ig_user_id FROM instagram_sync_state
@@ -19,12 +18,11 @@ WHERE sync_kind = :kind AND last_error_class = 'rate_limited' AND next_retry_at 
 """)
 
 
-def accounts_for_run(context: dg.AssetExecutionContext, warehouse, config: AccountSelection, *, kind: str,
-                     now: datetime) -> tuple[list[AccountRef], list[str]]:
+def accounts_for_run(context: dg.AssetExecutionContext, warehouse, tokens: TokenVault, config: AccountSelection, *,
+                     kind: str, now: datetime) -> tuple[list[AccountRef], list[str]]:
     """(accounts to sync, accounts skipped because the API asked us to wait)."""
-    cipher = TokenCipher.from_settings(load_settings())
     with warehouse.transaction() as conn:
-        accounts = selected(active_accounts(conn, cipher), config, context.run.tags)
+        accounts = selected(active_accounts(conn, tokens.cipher()), config, context.run.tags)
         blocked = set(conn.execute(_BLOCKED, {"kind": kind, "now": now}).scalars())
     explicit = bool(config.ig_user_ids)  # a person asked for these accounts: try them anyway
     skipped = [] if explicit else sorted(a.ig_user_id for a in accounts if a.ig_user_id in blocked)

@@ -17,6 +17,7 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 SYNC_KIND = "audience"
@@ -34,10 +35,10 @@ ONLINE = "instagram_online_followers"
     name="instagram_audience",
 )
 def instagram_audience(context: dg.AssetExecutionContext, config: AccountSelection, graph: InstagramGraphAPI,
-                       warehouse: PostgresWarehouse, clock: PipelineClock):
+                       warehouse: PostgresWarehouse, tokens: TokenVault, clock: PipelineClock):
     now = clock.now()
     today = pacific_day(now)
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, tokens, config, kind=SYNC_KIND, now=now)
 
     async def fetch(client, account):
         demographics = await plans.fetch_demographics(client, account, today)

@@ -23,12 +23,12 @@ from ig_pipeline.assets.runner import run_sync
 from ig_pipeline.assets.selection import AccountSelection
 from ig_pipeline.assets.tagged import capture_day
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.config import load_settings
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import engagement
 from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
+from ig_pipeline.resources import PipelineOptions, TokenVault
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 from ig_pipeline.warehouse.sync_state import load_cursors, save_cursor
 
@@ -42,13 +42,13 @@ TABLE = "instagram_media_comment"
     freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_media_comment(context: dg.AssetExecutionContext, config: AccountSelection,
-                            graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
+                            graph: InstagramGraphAPI, warehouse: PostgresWarehouse, tokens: TokenVault, options: PipelineOptions,
                             clock: PipelineClock) -> dg.MaterializeResult:
     """New and changed comments and replies on posts of the last 30 days (only posts whose count moved)."""
     now = clock.now()
     capture_day(context, TABLE, pacific_day(now))
-    keep_text = load_settings().comment_text
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    keep_text = options.comment_text
+    accounts, skipped = accounts_for_run(context, warehouse, tokens, config, kind=SYNC_KIND, now=now)
     with warehouse.transaction() as conn:
         cursors = load_cursors(conn, SYNC_KIND, [a.ig_user_id for a in accounts])
     new_counts: dict[str, dict[str, int]] = {}

@@ -27,6 +27,7 @@ from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import discovery
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.tracking import store
 from ig_pipeline.tracking.transforms import competitor_daily_row, competitor_media_rows
 from ig_pipeline.warehouse.resource import PostgresWarehouse
@@ -36,9 +37,9 @@ MEDIA = "instagram_competitor_media"
 PREFIX = "competitor"
 
 
-def competitor_targets(warehouse) -> tuple[list[Target], list[str]]:
+def competitor_targets(warehouse, tokens: TokenVault) -> tuple[list[Target], list[str]]:
     """(targets, owners skipped for want of a Facebook Login account)."""
-    askers = asking_accounts(warehouse)
+    askers = asking_accounts(warehouse, tokens)
     with warehouse.transaction() as conn:
         tracked = store.competitors(conn)
     targets = [Target(askers[owner], name) for owner, name in tracked if owner in askers]
@@ -54,10 +55,10 @@ def competitor_targets(warehouse) -> tuple[list[Target], list[str]]:
     check_specs=[accounts_check_spec(DAILY)],
 )
 def instagram_competitors(context: dg.AssetExecutionContext, graph: InstagramGraphAPI,
-                          warehouse: PostgresWarehouse, clock: PipelineClock):
+                          warehouse: PostgresWarehouse, tokens: TokenVault, clock: PipelineClock):
     now = clock.now()
     day = capture_day(context, DAILY, pacific_day(now))
-    targets, no_asker = competitor_targets(warehouse)
+    targets, no_asker = competitor_targets(warehouse, tokens)
 
     async def fetch(client, target: Target, meter) -> dict[str, list[dict]]:
         account = target.account

@@ -21,7 +21,7 @@ Stories under 5 viewers need no rule: the API answers no insights at all and no 
 """
 
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -239,12 +239,6 @@ def _window_start(context) -> datetime | None:
     return datetime.strptime(key, INTRADAY_FORMAT).replace(tzinfo=UTC) if key else None
 
 
-def _version(graph: InstagramGraphAPI) -> str:
-    from ig_pipeline.config import load_settings
-
-    return graph.version or load_settings().graph_version
-
-
 def _rows(warehouse, sql, params) -> list[dict]:
     with warehouse.transaction() as conn:
         return [dict(r) for r in conn.execute(text(sql) if isinstance(sql, str) else sql, params).mappings()]
@@ -259,28 +253,33 @@ _DESCRIPTION = ("Every metric the catalog says a product type supports on the pi
                 f"the run's rows: ERROR when NULL on every row, WARN under {WARN_BELOW:.0%} (docs/runbook.md).")
 
 
-@dg.asset_check(asset="instagram_media_daily", name="metric_coverage", description=_DESCRIPTION)
-def media_daily_coverage(context: dg.AssetCheckExecutionContext, warehouse: PostgresWarehouse,
-                         graph: InstagramGraphAPI, clock: PipelineClock) -> dg.AssetCheckResult:
+def _media_coverage_check(table: str, where: str, params: Callable[[dg.AssetCheckExecutionContext], dict | None]):
+    """metric_coverage of a media table over the rows the run wrote (``params`` None: nothing to check)."""
+
+    @dg.asset_check(asset=table, name="metric_coverage", description=_DESCRIPTION)
+    def check(context: dg.AssetCheckExecutionContext, warehouse: PostgresWarehouse, graph: InstagramGraphAPI,
+              clock: PipelineClock) -> dg.AssetCheckResult:
+        values = params(context)
+        if values is None:
+            return _not_run(table)
+        rows = _rows(warehouse, _MEDIA_ROWS.format(table=table, where=where), values)
+        return media_coverage(rows, graph.version, clock.now(), graph.fetch_facebook_views).check_result(table)
+
+    return check
+
+
+def _days_param(context) -> dict | None:
     days = _partition_days(context)
-    if not days:
-        return _not_run("instagram_media_daily")
-    rows = _rows(warehouse, _MEDIA_ROWS.format(table="instagram_media_daily", where="r.day = ANY(:days)"),
-                 {"days": days})
-    return media_coverage(rows, _version(graph), clock.now(),
-                          graph.fetch_facebook_views).check_result("instagram_media_daily")
+    return {"days": days} if days else None
 
 
-@dg.asset_check(asset="instagram_media_intraday", name="metric_coverage", description=_DESCRIPTION)
-def media_intraday_coverage(context: dg.AssetCheckExecutionContext, warehouse: PostgresWarehouse,
-                            graph: InstagramGraphAPI, clock: PipelineClock) -> dg.AssetCheckResult:
+def _window_param(context) -> dict | None:
     window = _window_start(context)
-    if window is None:
-        return _not_run("instagram_media_intraday")
-    rows = _rows(warehouse, _MEDIA_ROWS.format(table="instagram_media_intraday", where="r.captured_at = :w"),
-                 {"w": window})
-    return media_coverage(rows, _version(graph), clock.now(),
-                          graph.fetch_facebook_views).check_result("instagram_media_intraday")
+    return None if window is None else {"w": window}
+
+
+media_daily_coverage = _media_coverage_check("instagram_media_daily", "r.day = ANY(:days)", _days_param)
+media_intraday_coverage = _media_coverage_check("instagram_media_intraday", "r.captured_at = :w", _window_param)
 
 
 @dg.asset_check(asset="instagram_account_daily", name="metric_coverage", description=_DESCRIPTION)
@@ -292,7 +291,7 @@ def account_daily_coverage(context: dg.AssetCheckExecutionContext, warehouse: Po
     rows = _rows(warehouse, "SELECT * FROM instagram_account_daily WHERE day = ANY(:days)", {"days": days})
     followers = {r["ig_user_id"]: r["followers_count"] for r in _rows(warehouse, _NEWEST_FOLLOWERS, {})}
     today = pacific_day(clock.now())
-    return account_coverage(rows, _version(graph), today, followers).check_result("instagram_account_daily")
+    return account_coverage(rows, graph.version, today, followers).check_result("instagram_account_daily")
 
 
 @dg.asset_check(asset="instagram_account_intraday", name="metric_coverage",

@@ -25,8 +25,6 @@ from ig_pipeline.assets.common import (
 from ig_pipeline.assets.runner import partition_rows
 from ig_pipeline.assets.targets import Target, capture_day, run_targets
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.config import load_settings
-from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.store import active_accounts
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import hashtags as plans
@@ -34,6 +32,7 @@ from ig_pipeline.graph.calls import Meter
 from ig_pipeline.graph.errors import ErrorClass, GraphError
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.tracking import ledger, store
 from ig_pipeline.tracking.transforms import hashtag_media_rows
 from ig_pipeline.warehouse.resource import PostgresWarehouse
@@ -42,12 +41,12 @@ TABLE = "instagram_hashtag_media"
 PREFIX = "hashtag"
 
 
-def hashtag_targets(warehouse) -> tuple[list[tuple[Target, str | None]], list[str]]:
+def hashtag_targets(warehouse, tokens: TokenVault) -> tuple[list[tuple[Target, str | None]], list[str]]:
     """((target, known hashtag id) per tracked hashtag, hashtags whose searching account is not active)."""
-    cipher = TokenCipher.from_settings(load_settings())
     with warehouse.transaction() as conn:
         tracked = store.hashtags(conn)
-        accounts = {a.ig_user_id: a for a in active_accounts(conn, cipher, ig_user_ids=[t.ig_user_id for t in tracked])}
+        searchers = active_accounts(conn, tokens.cipher(), ig_user_ids=[t.ig_user_id for t in tracked])
+    accounts = {a.ig_user_id: a for a in searchers}
     targets = [(Target(accounts[t.ig_user_id], t.hashtag), t.hashtag_id) for t in tracked if t.ig_user_id in accounts]
     return targets, [f"{t.owner_id}/#{t.hashtag}" for t in tracked if t.ig_user_id not in accounts]
 
@@ -62,11 +61,12 @@ def _own_media(conn, owner_id: str, media_ids: list[str]) -> set[str]:
     group_name=GROUP, check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_hashtag_media(context: dg.AssetExecutionContext, graph: InstagramGraphAPI,
-                            warehouse: PostgresWarehouse, clock: PipelineClock) -> dg.MaterializeResult:
+                            warehouse: PostgresWarehouse, tokens: TokenVault,
+                            clock: PipelineClock) -> dg.MaterializeResult:
     """Top and recent media of each tracked hashtag as of the day, ranked; the owner's own posts marked."""
     now = clock.now()
     day = capture_day(context, TABLE, pacific_day(now))
-    tracked, inactive = hashtag_targets(warehouse)
+    tracked, inactive = hashtag_targets(warehouse, tokens)
     known_ids = {(t.account.owner_id, t.name): hid for t, hid in tracked}
     reconciling: dict[str, asyncio.Future] = {}  # one reconciliation per searching account and run
     warnings = [f"{name}: its searching account is not active; not searched" for name in inactive]

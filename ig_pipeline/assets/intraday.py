@@ -20,6 +20,7 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.graph import plans
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import intraday_partitions
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 SYNC_KIND = "intraday"
@@ -49,14 +50,15 @@ def refusal(start: datetime, end: datetime, now: datetime) -> str | None:
     name="instagram_intraday_snapshot",
 )
 def instagram_intraday_snapshot(context: dg.AssetExecutionContext, config: AccountSelection,
-                                graph: InstagramGraphAPI, warehouse: PostgresWarehouse, clock: PipelineClock):
+                                graph: InstagramGraphAPI, warehouse: PostgresWarehouse, tokens: TokenVault,
+                                clock: PipelineClock):
     now = clock.now()
     window = context.partition_time_window
     reason = refusal(window.start, window.end, now)
     if reason:
         raise dg.Failure(description=reason, allow_retries=False)
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, tokens, config, kind=SYNC_KIND, now=now)
     summary = run_sync(
         context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_intraday(client, account, captured_at=window.start,

@@ -22,6 +22,7 @@ from ig_pipeline.graph import plans
 from ig_pipeline.graph.models import FetchResult
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 SYNC_KIND = "media"
@@ -51,7 +52,7 @@ def reconcile_deleted(conn: Connection, result: FetchResult, since: datetime, un
     check_specs=[accounts_check_spec(TABLE)],
 )
 def instagram_media(context: dg.AssetExecutionContext, config: AccountSelection, graph: InstagramGraphAPI,
-                    warehouse: PostgresWarehouse, clock: PipelineClock) -> dg.MaterializeResult:
+                    warehouse: PostgresWarehouse, tokens: TokenVault, clock: PipelineClock) -> dg.MaterializeResult:
     """Posts, reels and carousels (with children) posted in the partition's days."""
     now = clock.now()
     window = context.partition_time_window
@@ -65,7 +66,7 @@ def instagram_media(context: dg.AssetExecutionContext, config: AccountSelection,
         nonlocal deleted
         deleted += reconcile_deleted(conn, result, since, until, now)
 
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, tokens, config, kind=SYNC_KIND, now=now)
     summary = run_sync(
         context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
         fetch=lambda client, account: plans.fetch_media_list(client, account, since, until),

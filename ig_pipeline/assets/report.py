@@ -9,16 +9,17 @@ so the charts show on the asset's page without access to that directory.
 import base64
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 from sqlalchemy import text
 
 from ig_pipeline.assets.common import GROUP
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
 from ig_pipeline.days import pacific_day
 from ig_pipeline.reports import charts, competitors
+from ig_pipeline.resources import PipelineOptions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 MAX_EMBEDDED = 25  # accounts whose charts are embedded in the metadata (the files cover all)
@@ -68,11 +69,11 @@ def render_account(rows: dict[str, list]) -> dict[str, bytes]:
           deps=["instagram_account_daily", "instagram_media_daily", "instagram_account_intraday",
                 "instagram_competitor_daily"])
 def instagram_report(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: PostgresWarehouse,
-                     clock: PipelineClock) -> dg.MaterializeResult:
+                     options: PipelineOptions, clock: PipelineClock) -> dg.MaterializeResult:
     """Charts per active account over the last ``days``: follower growth, reach and views per day,
     top posts by interactions."""
     since = pacific_day(clock.now()) - timedelta(days=config.days)
-    root = load_settings().data_dir / "reports"
+    root = Path(options.data_dir) / "reports"
     with warehouse.transaction() as conn:  # read everything first: no transaction held open while drawing
         accounts = connections.active_usernames(conn)
         data = {a.ig_user_id: load_account(conn, a.ig_user_id, since) for a in accounts}

@@ -27,6 +27,11 @@ def batch_of(ig_user_id: str, count: int) -> int:
     return zlib.crc32(ig_user_id.encode()) % count
 
 
+def batch_tags(count: int) -> list[dict[str, str]]:
+    """Run tags of ``count`` account batches ({} when there is a single batch)."""
+    return [{BATCH_TAG: f"{i}/{count}"} if count > 1 else {} for i in range(count)]
+
+
 def parse_batch(tag: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in tag.split("/"))

@@ -26,6 +26,7 @@ from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import engagement
 from ig_pipeline.graph.resource import InstagramGraphAPI
 from ig_pipeline.partitions import daily_partitions
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 SYNC_KIND = "tagged_media"
@@ -54,11 +55,12 @@ def capture_day(context: dg.AssetExecutionContext, table: str, today: date) -> d
     group_name=GROUP, check_specs=[accounts_check_spec(TABLE)], freshness_policy=DAILY_FRESHNESS,
 )
 def instagram_tagged_media(context: dg.AssetExecutionContext, config: AccountSelection, graph: InstagramGraphAPI,
-                           warehouse: PostgresWarehouse, clock: PipelineClock) -> dg.MaterializeResult:
+                           warehouse: PostgresWarehouse, tokens: TokenVault,
+                           clock: PipelineClock) -> dg.MaterializeResult:
     """Posts by other accounts that tag each connected account, with the poster's username and counts."""
     now = clock.now()
     capture_day(context, TABLE, pacific_day(now))
-    accounts, skipped = accounts_for_run(context, warehouse, config, kind=SYNC_KIND, now=now)
+    accounts, skipped = accounts_for_run(context, warehouse, tokens, config, kind=SYNC_KIND, now=now)
     summary = run_sync(context, kind=SYNC_KIND, accounts=accounts, graph=graph, warehouse=warehouse, now=now,
                        fetch=engagement.fetch_tagged)
     metadata = summary.metadata([TABLE]) | {"accounts_skipped": len(skipped)}

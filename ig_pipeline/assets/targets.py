@@ -16,13 +16,12 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from ig_pipeline.assets.runner import TABLES, SyncSummary
-from ig_pipeline.config import load_settings
-from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.store import active_accounts
 from ig_pipeline.graph.calls import Meter
 from ig_pipeline.graph.client import GraphClient
 from ig_pipeline.graph.errors import GraphError
 from ig_pipeline.graph.models import AccountRef
+from ig_pipeline.resources import TokenVault
 from ig_pipeline.warehouse.sync_state import record_failure, record_success
 from ig_pipeline.warehouse.upsert import bulk_upsert_counts
 
@@ -56,11 +55,10 @@ def capture_day(context: dg.AssetExecutionContext, table: str, today: date) -> d
     return day
 
 
-def asking_accounts(warehouse) -> dict[str, AccountRef]:
+def asking_accounts(warehouse, tokens: TokenVault) -> dict[str, AccountRef]:
     """Per owner, the first active Facebook Login account (Business Discovery and hashtag search need one)."""
-    cipher = TokenCipher.from_settings(load_settings())
     with warehouse.transaction() as conn:
-        accounts = active_accounts(conn, cipher)
+        accounts = active_accounts(conn, tokens.cipher())
     found: dict[str, AccountRef] = {}
     for account in accounts:
         if account.login_type == "facebook":

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from ig_pipeline.assets.selection import BATCH_TAG
-from ig_pipeline.config import load_settings
+from ig_pipeline.assets.selection import batch_tags
 from ig_pipeline.days import pacific_day
+from ig_pipeline.resources import PipelineOptions
 
 engagement_job = dg.define_asset_job(
     "instagram_engagement_job", selection=["instagram_tagged_media", "instagram_media_comment"],
@@ -19,9 +19,8 @@ engagement_job = dg.define_asset_job(
              default_status=dg.DefaultScheduleStatus.RUNNING,
              description="00:30 Pacific: posts tagging each account and new comments on its recent posts, stored "
                          "under yesterday, one run per account batch (IG_DAILY_BATCHES).")
-def daily_engagement_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+def daily_engagement_schedule(context: dg.ScheduleEvaluationContext,
+                              options: PipelineOptions) -> list[dg.RunRequest]:
     yesterday = (pacific_day(context.scheduled_execution_time) - timedelta(days=1)).isoformat()
-    count = load_settings().daily_batches
-    batches = [{BATCH_TAG: f"{i}/{count}"} if count > 1 else {} for i in range(count)]
     return [dg.RunRequest(run_key=f"engagement-{yesterday}-{i}", partition_key=yesterday, tags=tags)
-            for i, tags in enumerate(batches)]
+            for i, tags in enumerate(batch_tags(options.daily_batches))]

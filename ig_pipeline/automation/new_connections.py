@@ -13,10 +13,10 @@ import dagster as dg
 from ig_pipeline.assets.selection import ACCOUNTS_TAG
 from ig_pipeline.automation.jobs import account_daily_job, media_daily_job, media_job
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.config import load_settings
 from ig_pipeline.connections import store as connections
 from ig_pipeline.days import pacific_day
 from ig_pipeline.partitions import DAILY_START, range_tags
+from ig_pipeline.resources import PipelineOptions
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
 EPOCH = "1970-01-01T00:00:00+00:00"
@@ -43,18 +43,17 @@ def backfill_requests(ig_user_id: str, today, backfill_days: int, stamp: str) ->
            description="When an account connects or reconnects: three runs load its last IG_BACKFILL_DAYS "
                        "(account insights, media, the media insights snapshot), tagged with that account only.")
 def new_connection_sensor(context: dg.SensorEvaluationContext, warehouse: PostgresWarehouse,
-                          clock: PipelineClock):
+                          options: PipelineOptions, clock: PipelineClock):
     """When an account connects (or reconnects after a disconnect), backfill IG_BACKFILL_DAYS of history."""
     cursor = context.cursor or EPOCH
     with warehouse.transaction() as conn:
         new = connections.new_since(conn, datetime.fromisoformat(cursor))
     if not new:
         return dg.SkipReason("no new connections")
-    settings = load_settings()
     today = pacific_day(clock.now())
     requests = []
     for row in new:
-        requests += backfill_requests(row.ig_user_id, today, settings.backfill_days,
+        requests += backfill_requests(row.ig_user_id, today, options.backfill_days,
                                       row.connected_at.isoformat())
     context.update_cursor(new[-1].connected_at.isoformat())
     return dg.SensorResult(run_requests=requests)

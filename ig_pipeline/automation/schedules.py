@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from ig_pipeline.assets.selection import BATCH_TAG
+from ig_pipeline.assets.selection import batch_tags
 from ig_pipeline.automation.jobs import (
     account_daily_job,
     audience_job,
@@ -18,9 +18,9 @@ from ig_pipeline.automation.jobs import (
     media_daily_job,
     report_job,
 )
-from ig_pipeline.config import load_settings
 from ig_pipeline.days import pacific_day
 from ig_pipeline.partitions import intraday_key, range_tags
+from ig_pipeline.resources import PipelineOptions
 
 
 @dg.schedule(job=intraday_job, cron_schedule="*/30 * * * *", execution_timezone="UTC",
@@ -33,12 +33,6 @@ def intraday_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=key, partition_key=key)
 
 
-def _batches() -> list[dict[str, str]]:
-    """Run tags of the IG_DAILY_BATCHES account batches ({} when there is a single batch)."""
-    count = load_settings().daily_batches
-    return [{BATCH_TAG: f"{i}/{count}"} if count > 1 else {} for i in range(count)]
-
-
 def _yesterday(context: dg.ScheduleEvaluationContext):
     return pacific_day(context.scheduled_execution_time) - timedelta(days=1)
 
@@ -47,25 +41,26 @@ def _yesterday(context: dg.ScheduleEvaluationContext):
              default_status=dg.DefaultScheduleStatus.RUNNING,
              description="00:15 Pacific: account insights of yesterday and the IG_RESTATEMENT_DAYS before it "
                          "(Instagram restates recent days), one run per account batch (IG_DAILY_BATCHES).")
-def daily_account_insights_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+def daily_account_insights_schedule(context: dg.ScheduleEvaluationContext,
+                                    options: PipelineOptions) -> list[dg.RunRequest]:
     """Just after Pacific midnight: yesterday plus the restatement window (IG_RESTATEMENT_DAYS before it),
     one run per account batch, each covering the whole range (Instagram restates the last 48 h)."""
     yesterday = _yesterday(context)
-    first = yesterday - timedelta(days=load_settings().restatement_days)
+    first = yesterday - timedelta(days=options.restatement_days)
     return [dg.RunRequest(run_key=f"account-daily-{yesterday}-{i}",
                           tags=tags | range_tags(first.isoformat(), yesterday.isoformat()))
-            for i, tags in enumerate(_batches())]
+            for i, tags in enumerate(batch_tags(options.daily_batches))]
 
 
 @dg.schedule(job=media_daily_job, cron_schedule="15 0 * * *", execution_timezone="America/Los_Angeles",
              default_status=dg.DefaultScheduleStatus.RUNNING,
              description="00:15 Pacific: media posted yesterday and the lifetime-insights snapshot of every post, "
                          "one run per account batch.")
-def daily_media_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+def daily_media_schedule(context: dg.ScheduleEvaluationContext, options: PipelineOptions) -> list[dg.RunRequest]:
     """Just after Pacific midnight: media posted yesterday and the lifetime-insights snapshot, per batch."""
     yesterday = _yesterday(context).isoformat()
     return [dg.RunRequest(run_key=f"media-daily-{yesterday}-{i}", partition_key=yesterday, tags=tags)
-            for i, tags in enumerate(_batches())]
+            for i, tags in enumerate(batch_tags(options.daily_batches))]
 
 
 DAILY_SYNC_SCHEDULES = (daily_account_insights_schedule, daily_media_schedule)

@@ -6,10 +6,9 @@ import asyncio
 import dagster as dg
 
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.config import load_settings
-from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.connections.lifecycle import token_upkeep
 from ig_pipeline.graph.resource import InstagramGraphAPI
+from ig_pipeline.resources import PipelineOptions, TokenVault
 from ig_pipeline.warehouse.personal_data import purge_comments
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 from ig_pipeline.warehouse.table_partitions import maintain
@@ -17,8 +16,8 @@ from ig_pipeline.warehouse.table_partitions import maintain
 
 @dg.op(description="Refresh Instagram-login tokens before they expire; flag Facebook tokens that need a reconnect.")
 def token_upkeep_op(context: dg.OpExecutionContext, graph: InstagramGraphAPI, warehouse: PostgresWarehouse,
-                    clock: PipelineClock) -> dg.Output[dict]:
-    cipher = TokenCipher.from_settings(load_settings())
+                    tokens: TokenVault, clock: PipelineClock) -> dg.Output[dict]:
+    cipher = tokens.cipher()
 
     async def run() -> dict:
         async with graph.client() as client:
@@ -31,22 +30,20 @@ def token_upkeep_op(context: dg.OpExecutionContext, graph: InstagramGraphAPI, wa
 
 
 @dg.op(description="Create the coming months' intraday partitions and drop those past retention.")
-def partition_upkeep_op(context: dg.OpExecutionContext, warehouse: PostgresWarehouse,
+def partition_upkeep_op(context: dg.OpExecutionContext, warehouse: PostgresWarehouse, options: PipelineOptions,
                         clock: PipelineClock) -> dg.Output[dict]:
-    settings = load_settings()
     with warehouse.transaction() as conn:
-        report = maintain(conn, clock.now().date(), settings.intraday_retention_months)
+        report = maintain(conn, clock.now().date(), options.intraday_retention_months)
     context.log.info(f"partitions created {report['created']}, dropped {report['dropped']}")
     return dg.Output(report, metadata={"created": len(report["created"]), "dropped": len(report["dropped"])})
 
 
 @dg.op(description="Delete comments and mentions older than IG_COMMENT_RETENTION_DAYS; clear stored comment "
                    "text when IG_COMMENT_TEXT=off.")
-def comment_retention_op(context: dg.OpExecutionContext, warehouse: PostgresWarehouse,
+def comment_retention_op(context: dg.OpExecutionContext, warehouse: PostgresWarehouse, options: PipelineOptions,
                          clock: PipelineClock) -> dg.Output[dict]:
-    settings = load_settings()
     with warehouse.transaction() as conn:
-        report = purge_comments(conn, clock.now(), settings.comment_retention_days, settings.comment_text)
+        report = purge_comments(conn, clock.now(), options.comment_retention_days, options.comment_text)
     context.log.info(f"comment retention: {report}")
     return dg.Output(report, metadata=report)
 

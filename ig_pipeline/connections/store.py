@@ -106,6 +106,12 @@ def active_facebook_login_ids(conn: Connection, owner_id: str) -> list[str]:
                              "AND login_type = 'facebook' ORDER BY ig_user_id"), {"o": owner_id}).scalars().all()
 
 
+def first_facebook_login_per_owner(conn: Connection) -> list[tuple[str, str]]:
+    """(owner_id, lowest active Facebook Login ig_user_id) per owner that has one, by owner."""
+    return conn.execute(text("SELECT owner_id, min(ig_user_id) FROM instagram_connection WHERE status = 'active' "
+                             "AND login_type = 'facebook' GROUP BY owner_id ORDER BY owner_id")).all()
+
+
 def owners(conn: Connection) -> dict[str, str]:
     """ig_user_id → owner_id of every connection, whatever its status."""
     return dict(conn.execute(text("SELECT ig_user_id, owner_id FROM instagram_connection")).all())

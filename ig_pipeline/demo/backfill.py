@@ -147,7 +147,7 @@ def daily_sync(say: Say) -> bool:
 
     with dg.DagsterInstance.get() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(UTC),
-                                            repository_def=_defs().get_repository_def())
+                                            repository_def=_defs().get_repository_def(), resources=_defs().resources)
         requests = [(s.job_name, r) for s in DAILY_SYNC_SCHEDULES for r in s.evaluate_tick(context).run_requests]
     return all([_execute(job_name, f"daily sync: {job_name}", say, tags=request.tags,
                          partition_key=request.partition_key) for job_name, request in requests])

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import text
 
+from ig_pipeline.connections import store as connections
 from ig_pipeline.days import pacific_day
 from ig_pipeline.demo.backfill import Say, _execute
 from ig_pipeline.tracking import store
@@ -23,8 +23,7 @@ def track_for_demo(engine, sim_url: str, say: Say) -> None:
     usernames = {a["id"]: a["username"] for a in world["accounts"]}
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        askers = conn.execute(text("SELECT owner_id, min(ig_user_id) FROM instagram_connection WHERE status = 'active' "
-                                   "AND login_type = 'facebook' GROUP BY owner_id ORDER BY owner_id")).all()
+        askers = connections.first_facebook_login_per_owner(conn)
         for index, (owner, asker) in enumerate(askers):
             for k in range(COMPETITORS_PER_OWNER):
                 store.add_competitor(conn, owner, public[(index * COMPETITORS_PER_OWNER + k) % len(public)])

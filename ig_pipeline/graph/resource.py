@@ -1,9 +1,9 @@
 """InstagramGraphAPI: the Dagster resource every asset talks to the Graph API through.
 
 Stateless configuration only; ``client()`` hands out a GraphClient (one httpx connection pool,
-one governor, one cache of rejected metrics) for the duration of a run. Unset URL, version and
-secret come from the settings module at ``client()`` time, so the secret never becomes a config
-default shown in the Dagster UI.
+one governor, one cache of rejected metrics) for the duration of a run. The code location configures
+it from the environment (ig_pipeline/resources.py: the secret as ``dg.EnvVar``, so the Dagster UI
+shows the variable's name, not its value).
 """
 
 from __future__ import annotations
@@ -16,20 +16,18 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
-from ig_pipeline.config import _is_local, load_settings
+from ig_pipeline.config import DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION, _is_local
 from ig_pipeline.graph.client import INSTAGRAM_GRAPH_URL, GraphClient
-
-FROM_SETTINGS = "from_settings"
 
 
 class InstagramGraphAPI(dg.ConfigurableResource):
-    base_url: str | None = Field(default=None, description="Graph API root; unset: IG_GRAPH_URL")
+    base_url: str = Field(default=DEFAULT_GRAPH_URL, description="Graph API root (IG_GRAPH_URL)")
     instagram_base_url: str | None = Field(
         default=None, description="Root for Instagram-Login accounts; unset: graph.instagram.com, or base_url "
                                   "when that is local (the simulator serves both)")
-    version: str | None = Field(default=None, description="Pinned API version; unset: IG_GRAPH_VERSION")
-    app_secret: str | None = Field(default=FROM_SETTINGS, description="For appsecret_proof on every call; "
-                                   "'from_settings': IG_APP_SECRET; null: no proof")
+    version: str = Field(default=DEFAULT_GRAPH_VERSION, description="Pinned API version (IG_GRAPH_VERSION)")
+    app_secret: str | None = Field(default=None, description="IG_APP_SECRET, for appsecret_proof on every call; "
+                                                             "null: no proof")
     timeout_s: float = 30.0
     max_attempts: int = 3
     concurrency: int = 32  # accounts in flight
@@ -52,11 +50,10 @@ class InstagramGraphAPI(dg.ConfigurableResource):
                rng: random.Random | None = None) -> GraphClient:
         """A GraphClient (use ``async with``). ``sleep``/``clock``/``now`` replace real waiting and time
         in tests; ``transport`` swaps the network (httpx.MockTransport)."""
-        settings = load_settings()
-        base_url = (self.base_url or settings.graph_url).rstrip("/")
+        base_url = self.base_url.rstrip("/")
         instagram = self.instagram_base_url or (base_url if _is_local(base_url) else INSTAGRAM_GRAPH_URL)
-        secret = settings.app_secret if self.app_secret == FROM_SETTINGS else self.app_secret
-        return GraphClient(base_url=base_url, instagram_base_url=instagram, version=self.version or settings.graph_version,
+        secret = (self.app_secret or "").strip() or None  # a Secret mounted from a file often ends in a newline
+        return GraphClient(base_url=base_url, instagram_base_url=instagram, version=self.version,
                            app_secret=secret, timeout_s=self.timeout_s, max_attempts=self.max_attempts,
                            batch_size=self.batch_size, concurrency=self.concurrency,
                            backoff_base_s=self.backoff_base_s, max_wait_s=self.max_wait_s, sleep=sleep, clock=clock,

@@ -18,6 +18,7 @@ from ig_pipeline.clock import PipelineClock
 from ig_pipeline.config import load_settings
 from ig_pipeline.connections.crypto import TokenCipher
 from ig_pipeline.partitions import intraday_key
+from ig_pipeline.resources import default_resources
 
 
 class Receiver:
@@ -63,11 +64,17 @@ def _failed_run(env, tags=None):
     return inst, instance, result
 
 
+def _channel():
+    """The alert channel exactly as the code location configures it from the environment (IG_ALERT_WEBHOOK_URL
+    as a dg.EnvVar, read when the sensor's resources are built)."""
+    return default_resources()["alerts"]
+
+
 def _evaluate_failure_sensor(env, inst, result):
     run = inst.get_run_by_id(result.run_id)
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert_sensor", dagster_event=result.get_run_failure_event(),
-        dagster_instance=inst, dagster_run=run, resources={"warehouse": env.warehouse},
+        dagster_instance=inst, dagster_run=run, resources={"warehouse": env.warehouse, "alerts": _channel()},
     ).for_run_failure()
     run_failure_alert_sensor(context)
 
@@ -146,7 +153,7 @@ def test_a_receiver_outage_is_retried_a_bounded_number_of_times_and_the_sensor_k
     assert (row["delivery_status"], row["delivery_attempts"]) == ("pending", alerts.ATTEMPTS_PER_TICK)
     assert row["last_delivery_error"] and "s3cr3tpath" not in row["last_delivery_error"]
 
-    context = dg.build_sensor_context(resources={"warehouse": env.warehouse,
+    context = dg.build_sensor_context(resources={"warehouse": env.warehouse, "alerts": _channel(),
                                                  "clock": PipelineClock(fixed_now=env.now().isoformat())})
     for _ in range(5):  # later ticks retry until the bound, then give up
         assert isinstance(stale_sync_sensor(context), dg.SkipReason)
@@ -165,7 +172,7 @@ def test_pending_alerts_go_out_when_the_receiver_comes_back(make_env, receiver):
     finally:
         instance.__exit__(None, None, None)
     receiver.status = 200
-    context = dg.build_sensor_context(resources={"warehouse": env.warehouse,
+    context = dg.build_sensor_context(resources={"warehouse": env.warehouse, "alerts": _channel(),
                                                  "clock": PipelineClock(fixed_now=env.now().isoformat())})
     stale_sync_sensor(context)
     assert _alerts(env)[0]["delivery_status"] == "delivered"
@@ -181,7 +188,7 @@ def _set_last_success(env, ig_user_id, when):
 
 
 def _tick(env, now):
-    context = dg.build_sensor_context(resources={"warehouse": env.warehouse,
+    context = dg.build_sensor_context(resources={"warehouse": env.warehouse, "alerts": _channel(),
                                                  "clock": PipelineClock(fixed_now=now.isoformat())})
     return stale_sync_sensor(context)
 
@@ -235,7 +242,8 @@ def test_a_failed_run_is_still_alerted_when_the_warehouse_is_down(make_env, rece
     try:
         context = dg.build_run_status_sensor_context(
             sensor_name="run_failure_alert_sensor", dagster_event=result.get_run_failure_event(),
-            dagster_instance=inst, dagster_run=inst.get_run_by_id(result.run_id), resources={"warehouse": down},
+            dagster_instance=inst, dagster_run=inst.get_run_by_id(result.run_id),
+            resources={"warehouse": down, "alerts": _channel()},
         ).for_run_failure()
         run_failure_alert_sensor(context)
     finally:

@@ -36,7 +36,7 @@ def _meta(result, asset: str) -> dict:
 def _run_daily_schedule(env, instance) -> None:
     defs = env.defs()
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=env.now(),
-                                        repository_def=defs.get_repository_def())
+                                        repository_def=defs.get_repository_def(), resources=defs.resources)
     for schedule in DAILY_SYNC_SCHEDULES:
         for request in schedule.evaluate_tick(context).run_requests:
             result = defs.resolve_job_def(schedule.job_name).execute_in_process(

@@ -50,9 +50,10 @@ def test_intraday_schedule_captures_the_window_it_runs_in():
 def test_daily_schedule_splits_accounts_into_batches_with_the_restatement_window(monkeypatch):
     monkeypatch.setenv("IG_DAILY_BATCHES", "3")
     monkeypatch.setenv("IG_RESTATEMENT_DAYS", "3")
+    defs = make_definitions()
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=NOW,
-                                            repository_def=make_definitions().get_repository_def())
+                                            repository_def=defs.get_repository_def(), resources=defs.resources)
         daily = daily_account_insights_schedule.evaluate_tick(context).run_requests
         media = daily_media_schedule.evaluate_tick(context).run_requests
     requests = daily + media
@@ -80,6 +81,7 @@ def test_new_connection_sensor_backfills_once(warehouse, monkeypatch):
         ])
     resources = {"warehouse": warehouse, "clock": PipelineClock(fixed_now=NOW.isoformat())}
     defs = make_definitions(resources)
+    resources = defs.resources  # with the options configured from the environment (IG_BACKFILL_DAYS)
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, definitions=defs, resources=resources)
         result = new_connection_sensor(context)

@@ -142,7 +142,7 @@ def _execute(scenario: Scenario, instance, job: str, *, partition_key=None, tags
 def _daily_schedules(scenario: Scenario, instance) -> None:
     defs = _defs(scenario)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=scenario.env.now(),
-                                        repository_def=defs.get_repository_def())
+                                        repository_def=defs.get_repository_def(), resources=defs.resources)
     for schedule in DAILY_SYNC_SCHEDULES:
         for request in schedule.evaluate_tick(context).run_requests:
             _execute(scenario, instance, schedule.job_name, partition_key=request.partition_key,

@@ -91,7 +91,7 @@ def test_the_daily_upkeep_applies_the_comment_settings(warehouse, monkeypatch):
 
     from ig_pipeline.automation.upkeep import upkeep_job
     from ig_pipeline.clock import PipelineClock
-    from ig_pipeline.graph.resource import InstagramGraphAPI
+    from ig_pipeline.resources import default_resources
 
     monkeypatch.setenv("IG_COMMENT_RETENTION_DAYS", "2")
     monkeypatch.setenv("IG_COMMENT_TEXT", "off")
@@ -100,8 +100,8 @@ def test_the_daily_upkeep_applies_the_comment_settings(warehouse, monkeypatch):
     with dg.instance_for_test() as instance:
         result = upkeep_job.execute_in_process(
             instance=instance, op_selection=["comment_retention_op"],
-            resources={"warehouse": warehouse, "clock": PipelineClock(fixed_now=NOW.isoformat()),
-                       "graph": InstagramGraphAPI()})  # token upkeep is not selected: no call is made
+            resources=default_resources() | {"warehouse": warehouse,  # options from the environment above
+                                             "clock": PipelineClock(fixed_now=NOW.isoformat())})
     assert result.output_for_node("comment_retention_op") == {
         "comments_deleted": 2, "mentions_deleted": 1, "comment_texts_cleared": 4}
     with warehouse.transaction() as conn:
