@@ -138,7 +138,8 @@ instagram_account_intraday = Table(
     Column("follows_count", BigInteger),
     Column("media_count", BigInteger),
     *_timestamps(),
-    Index("ix_account_intraday_owner", "owner_id", "captured_at"),
+    Index("ix_account_intraday_owner", "owner_id", "captured_at"),  # tenant readers' row-level security
+    Index("ix_account_intraday_captured", "captured_at", postgresql_using="brin"),  # one snapshot window
     postgresql_partition_by="RANGE (captured_at)",
 )
 
@@ -153,7 +154,8 @@ instagram_media_intraday = Table(
     Column("comments_count", BigInteger),
     *_metrics(MEDIA_INSIGHT_COLUMNS),
     *_timestamps(),
-    Index("ix_media_intraday_account", "ig_user_id", "captured_at"),
+    # Views read by media_id (primary key); checks and exports by window. Migration 0008 says why BRIN.
+    Index("ix_media_intraday_captured", "captured_at", postgresql_using="brin"),
     postgresql_partition_by="RANGE (captured_at)",
 )
 

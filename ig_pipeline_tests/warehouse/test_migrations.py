@@ -86,6 +86,18 @@ def test_partitioned_tables_are_partitioned(database_url):
     assert partitioned == {"instagram_account_intraday", "instagram_media_intraday"}
 
 
+def test_indexes_use_the_access_method_the_code_declares(database_url):
+    """Alembic's comparison ignores the index type (a BRIN declared, a btree built would pass it)."""
+    declared = {index.name: index.dialect_options["postgresql"]["using"] or "btree"
+                for table in metadata.tables.values() for index in table.indexes}
+    with get_engine(database_url).connect() as conn:
+        built = dict(conn.execute(sa.text(
+            "SELECT c.relname, am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
+            "WHERE c.relname = ANY(:names)"), {"names": list(declared)}).all())
+    assert built == declared
+    assert built["ix_media_intraday_captured"] == "brin"
+
+
 def test_migrations_build_exactly_the_schema_the_code_declares(database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
