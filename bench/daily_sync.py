@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,6 +55,8 @@ def worker(args) -> None:
     defs = make_definitions({
         "graph": InstagramGraphAPI(base_url=args.sim, instagram_base_url=args.sim, version="v24.0", app_secret=None),
         "warehouse": PostgresWarehouse(database_url=args.db), "clock": PipelineClock(fixed_now=now.isoformat())})
+    gc_seconds = time_garbage_collection()
+    rss_samples = sample_rss(every_s=10)
     started = time.perf_counter()
     with dg.instance_for_test() as instance:
         if args.worker == "media_history":
@@ -80,7 +84,38 @@ def worker(args) -> None:
                 raise SystemExit(f"{job} failed")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"wall_s": time.perf_counter() - started, "accounts_failed": failed,
-                      "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}))
+                      "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024, "gc_s": gc_seconds[0],
+                      "rss_mb_every_10s": rss_samples}))
+
+
+def sample_rss(every_s: float) -> list[int]:
+    """A list a daemon thread appends this process's resident memory (MB) to every ``every_s``:
+    whether memory stays flat while accounts stream through the run."""
+    samples: list[int] = []
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def sample() -> None:
+        while True:
+            samples.append(round(int(Path("/proc/self/statm").read_text().split()[1]) * page_mb))
+            time.sleep(every_s)
+
+    if Path("/proc/self/statm").exists():
+        threading.Thread(target=sample, daemon=True).start()
+    return samples
+
+
+def time_garbage_collection() -> list[float]:
+    """A one-element list that sums the seconds Python's garbage collector runs from now on."""
+    total, started = [0.0], [0.0]
+
+    def callback(phase: str, _info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            total[0] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(callback)
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -174,12 +209,13 @@ def main() -> None:
           "daily_sync_calls_per_account": round(calls["counted_calls"] / connected, 1),
           "daily_sync_round_trips_per_account": round(calls["round_trips"] / connected, 1),
           "daily_sync_accounts_failed": daily["accounts_failed"],
-          "daily_sync_run_cpu_s": round(daily["cpu_s"], 1), "daily_sync_sim_cpu_s": round(daily["sim_cpu_s"], 1),
+          "daily_sync_run_cpu_s": round(daily["cpu_s"], 1), "daily_sync_run_gc_s": round(daily["gc_s"], 1), "daily_sync_sim_cpu_s": round(daily["sim_cpu_s"], 1),
           "daily_sync_sim_cpu_share": round(daily["sim_cpu_s"] / max(daily["wall_s"], 1e-9), 2),
           "intraday_wall_s": round(intraday["wall_s"], 1), "intraday_peak_rss_mb": round(intraday["peak_rss_mb"]),
-          "intraday_run_cpu_s": round(intraday["cpu_s"], 1), "intraday_sim_cpu_s": round(intraday["sim_cpu_s"], 1),
+          "intraday_run_cpu_s": round(intraday["cpu_s"], 1), "intraday_run_gc_s": round(intraday["gc_s"], 1), "intraday_sim_cpu_s": round(intraday["sim_cpu_s"], 1),
           "intraday_sim_cpu_share": round(intraday["sim_cpu_s"] / max(intraday["wall_s"], 1e-9), 2),
-          "intraday_calls_per_account": round(intraday_calls["counted_calls"] / connected, 1)})
+          "intraday_calls_per_account": round(intraday_calls["counted_calls"] / connected, 1),
+          "daily_sync_rss_mb_every_10s": daily["rss_mb_every_10s"]})
 
 
 if __name__ == "__main__":

@@ -86,10 +86,12 @@ class DueMediaByGroup:
         self._warehouse, self._day, self._now = warehouse, day, now
         self._reads: dict[int, asyncio.Future] = {}
         self._left: dict[int, int] = {}
+        self._started: set[int] = set()  # each group is read once, even if read ahead after it was done
         self.taken = 0  # older media handed out so far
 
     def _read(self, group: int) -> asyncio.Future:
-        if group not in self._reads and group < len(self._groups):
+        if group not in self._started and group < len(self._groups):
+            self._started.add(group)
             self._left[group] = len(self._groups[group])
             self._reads[group] = asyncio.ensure_future(asyncio.to_thread(self._query, self._groups[group]))
         return self._reads.get(group)
