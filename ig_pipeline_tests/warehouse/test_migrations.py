@@ -1,9 +1,12 @@
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
 from ig_pipeline.warehouse.database import get_engine
 from ig_pipeline.warehouse.migrate import SchemaTooNew, current_revision, head_revision, migrate
 from ig_pipeline.warehouse.schema import TENANT_TABLES, metadata
+from ig_pipeline.warehouse.table_partitions import ensure_partitions
 
 
 def _tables(engine) -> set[str]:
@@ -96,6 +99,16 @@ def test_indexes_use_the_access_method_the_code_declares(database_url):
             "WHERE c.relname = ANY(:names)"), {"names": list(declared)}).all())
     assert built == declared
     assert built["ix_media_intraday_captured"] == "brin"
+
+
+def test_intraday_brin_indexes_summarize_full_ranges_on_every_partition(database_url):
+    with get_engine(database_url).begin() as conn:
+        ensure_partitions(conn, "instagram_media_intraday", {datetime(2031, 7, 1, tzinfo=UTC)})
+        options = dict(conn.execute(sa.text(
+            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
+            "WHERE am.amname = 'brin' AND c.relname LIKE '%intraday%'")).all())
+    assert "instagram_media_intraday_p2031_07_captured_at_idx" in options
+    assert len(options) >= 3 and all(o == ["autosummarize=on"] for o in options.values()), options
 
 
 def test_migrations_build_exactly_the_schema_the_code_declares(database_url):

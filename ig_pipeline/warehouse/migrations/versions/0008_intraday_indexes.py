@@ -22,13 +22,16 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
+# A block range is summarized as soon as it is full (by autovacuum), not at the next vacuum: otherwise a
+# window lookup reads every range inserted since then.
+SUMMARIZED = {"autosummarize": "on"}
+
 
 def upgrade() -> None:
     op.drop_index("ix_media_intraday_account", table_name="instagram_media_intraday")
-    op.create_index("ix_media_intraday_captured", "instagram_media_intraday", ["captured_at"],
-                    postgresql_using="brin")
-    op.create_index("ix_account_intraday_captured", "instagram_account_intraday", ["captured_at"],
-                    postgresql_using="brin")
+    for index, table in (("ix_media_intraday_captured", "instagram_media_intraday"),
+                         ("ix_account_intraday_captured", "instagram_account_intraday")):
+        op.create_index(index, table, ["captured_at"], postgresql_using="brin", postgresql_with=SUMMARIZED)
 
 
 def downgrade() -> None:
