@@ -118,23 +118,53 @@ def time_garbage_collection() -> list[float]:
     return total
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a live process has used so far (Linux /proc; 0.0 elsewhere)."""
+def cpu_seconds(pid: int | None, children: bool = False) -> float:
+    """User + system CPU seconds a live process has used so far, with ``children`` also those of its
+    exited children it waited for (Linux /proc; 0.0 elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    except (OSError, TypeError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def run_worker(phase: str, sim: str, db: str, sim_pid: int) -> dict:
-    """One phase in a fresh process; adds the simulator's CPU seconds spent during it."""
-    before = cpu_seconds(sim_pid)
+def postgres_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of a local Postgres server so far: the postmaster with its exited backends, plus
+    the live ones (0.0 when the server is not on this machine or not readable)."""
+    if postmaster is None:
+        return 0.0
+    live = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                live += cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return cpu_seconds(postmaster, children=True) + live
+
+
+def postmaster_pid(engine) -> int | None:
+    """The server's process id from its postmaster.pid file, when the data directory is readable here."""
+    from sqlalchemy import text
+
+    try:
+        with engine.connect() as conn:
+            data_dir = conn.execute(text("SHOW data_directory")).scalar_one()
+        return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+    except Exception:  # noqa: BLE001 - a remote or unreadable server: no Postgres figure
+        return None
+
+
+def run_worker(phase: str, sim: str, db: str, sim_pid: int, postmaster: int | None = None) -> dict:
+    """One phase in a fresh process; adds the simulator's and Postgres's CPU seconds spent during it."""
+    before, pg_before = cpu_seconds(sim_pid), postgres_cpu_seconds(postmaster)
     out = subprocess.run([sys.executable, __file__, "--worker", phase, "--sim", sim, "--db", db],
                          capture_output=True, text=True, cwd=ROOT, env=os.environ | {"IG_DEMO": "1"})
     if out.returncode != 0:
         raise SystemExit(f"{phase} worker failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1]) | {"sim_cpu_s": cpu_seconds(sim_pid) - before}
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {
+        "sim_cpu_s": cpu_seconds(sim_pid) - before, "pg_cpu_s": postgres_cpu_seconds(postmaster) - pg_before}
 
 
 async def connect(sim: str, db: str) -> int:
@@ -195,10 +225,11 @@ def main() -> None:
             connected = asyncio.run(connect(sim_url, db))
             history = run_worker("media_history", sim_url, db, sim.pid)
             httpx.delete(f"{sim_url}/_sim/requests")
-            daily = run_worker("daily_sync", sim_url, db, sim.pid)
+            postmaster = postmaster_pid(engine)
+            daily = run_worker("daily_sync", sim_url, db, sim.pid, postmaster)
             calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
             httpx.delete(f"{sim_url}/_sim/requests")
-            intraday = run_worker("intraday", sim_url, db, sim.pid)
+            intraday = run_worker("intraday", sim_url, db, sim.pid, postmaster)
             intraday_calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
     finally:
         sim.terminate()
@@ -210,9 +241,11 @@ def main() -> None:
           "daily_sync_round_trips_per_account": round(calls["round_trips"] / connected, 1),
           "daily_sync_accounts_failed": daily["accounts_failed"],
           "daily_sync_run_cpu_s": round(daily["cpu_s"], 1), "daily_sync_run_gc_s": round(daily["gc_s"], 1), "daily_sync_sim_cpu_s": round(daily["sim_cpu_s"], 1),
+          "daily_sync_postgres_cpu_s": round(daily["pg_cpu_s"], 1),
           "daily_sync_sim_cpu_share": round(daily["sim_cpu_s"] / max(daily["wall_s"], 1e-9), 2),
           "intraday_wall_s": round(intraday["wall_s"], 1), "intraday_peak_rss_mb": round(intraday["peak_rss_mb"]),
           "intraday_run_cpu_s": round(intraday["cpu_s"], 1), "intraday_run_gc_s": round(intraday["gc_s"], 1), "intraday_sim_cpu_s": round(intraday["sim_cpu_s"], 1),
+          "intraday_postgres_cpu_s": round(intraday["pg_cpu_s"], 1),
           "intraday_sim_cpu_share": round(intraday["sim_cpu_s"] / max(intraday["wall_s"], 1e-9), 2),
           "intraday_calls_per_account": round(intraday_calls["counted_calls"] / connected, 1),
           "daily_sync_rss_mb_every_10s": daily["rss_mb_every_10s"]})
