@@ -27,7 +27,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -233,7 +233,8 @@ class GraphClient:
         data = {"batch": json.dumps(items), "include_headers": "true"} | self.proof(token)
         url = f"{self.root(login_type)}/{self.version}/"
         body = await self._with_retries(
-            lambda: self._http.post(url, data=data, headers={"Authorization": f"Bearer {token}"}),
+            lambda: self._http.post(url, content=form_encode(data), headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/x-www-form-urlencoded"}),
             Call("batch"), key=key, meter=meter, what=f"POST batch of {len(calls)}", token=token,
             attempts=self.max_attempts, validate=lambda b: isinstance(b, list) and len(b) == len(calls),
             cost=len(calls))
@@ -243,7 +244,7 @@ class GraphClient:
         query = call.query()
         if call.token and call.token != token:
             query |= {"access_token": call.token} | self.proof(call.token)
-        return f"{self.version}/{call.path}" + (f"?{urlencode(query)}" if query else "")
+        return f"{self.version}/{call.path}" + (f"?{form_encode(query)}" if query else "")
 
     def _item_outcome(self, item, key: str, token: str):
         """One batch element: body, GraphError, or None (did not complete)."""
@@ -288,6 +289,22 @@ class GraphClient:
             call = following
         log.warning("GET /%s: stopped after %d pages", call.path, max_pages)
         return items
+
+
+_FORM_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+# indexed by byte value (str.translate looks a list up faster than a dict)
+_FORM_QUOTED = [chr(b) if b in _FORM_SAFE else "+" if b == 0x20 else f"%{b:02X}" for b in range(256)]
+
+
+def form_encode(fields: dict) -> str:
+    """``urllib.parse.urlencode(fields)``, the same text, with the quoting done by ``str.translate``
+    (C) instead of the standard quoter's Python loop over every byte, which was ~10 % of a 10,000-
+    account daily sync's CPU on the batch bodies (~10 KB of JSON each)."""
+    return "&".join(f"{_form_quote(key)}={_form_quote(value)}" for key, value in fields.items())
+
+
+def _form_quote(value) -> str:
+    return str(value).encode().decode("latin-1").translate(_FORM_QUOTED)
 
 
 def _has_data_list(body) -> bool:
