@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 
 
-@functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: 1 and 1.0 hash apart (str differs)
 def h64(*parts) -> int:
-    """A pure function of its arguments, so remembering recent answers changes nothing served: a
-    daily sync draws each post's constants (reach share, like rate, ...) for its listing, its
-    insights and its count window within seconds (hashing was ~16 % of the simulator's CPU)."""
     return int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest(), "big")
 
 
