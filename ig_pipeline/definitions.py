@@ -17,7 +17,7 @@ from ig_pipeline.assets.audience import instagram_audience
 from ig_pipeline.assets.checks import valid_rows_checks
 from ig_pipeline.assets.comments import instagram_media_comment
 from ig_pipeline.assets.competitors import instagram_competitors
-from ig_pipeline.assets.coverage import coverage_checks
+from ig_pipeline.assets.coverage_checks import coverage_checks
 from ig_pipeline.assets.hashtags import instagram_hashtag_media
 from ig_pipeline.assets.intraday import instagram_intraday_snapshot
 from ig_pipeline.assets.media import instagram_media

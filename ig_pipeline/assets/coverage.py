@@ -21,21 +21,13 @@ Stories under 5 viewers need no rule: the API answers no insights at all and no 
 """
 
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import dagster as dg
-from sqlalchemy import text
 
-from ig_pipeline.clock import PipelineClock
-from ig_pipeline.days import pacific_day
 from ig_pipeline.graph import catalog
-from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import INTRADAY_FORMAT, RANGE_END, RANGE_START
-from ig_pipeline.warehouse.resource import PostgresWarehouse
-
-PARTITION = "dagster/partition"
 
 WARN_BELOW = 0.9  # share of eligible rows with a value
 CONDITIONAL = frozenset({"facebook_views", "crossposted_views"})
@@ -55,6 +47,7 @@ class Coverage:
     with_value: int = 0
     missing_media: list[str] = field(default_factory=list)
     missing_accounts: set[str] = field(default_factory=set)
+    conditional: bool = False  # asked only on request and served only for some media: never an ERROR
 
     @property
     def share(self) -> float:
@@ -111,12 +104,12 @@ def account_columns(version: str, on: date) -> list[tuple[str, bool]]:
             for column in (metric.column, *metric.breakdown_columns.values())]
 
 
-def _judge(coverages: Iterable[Coverage], conditional: set[tuple[str, str]]) -> tuple[list, list]:
+def _judge(coverages: Iterable[Coverage]) -> tuple[list, list]:
     errors, warnings = [], []
     for c in coverages:
         if not c.eligible:
             continue
-        if (c.product, c.column) in conditional:
+        if c.conditional:
             if c.with_value == 0 and c.eligible >= CONDITIONAL_MIN_ROWS:
                 warnings.append(c)
         elif c.with_value == 0:
@@ -140,7 +133,7 @@ def media_coverage(rows: list[dict], version: str, now: datetime, opt_in: bool =
             account = r["ig_user_id"]
             converted_by[account] = min(converted_by.get(account, r["posted_at"]), r["posted_at"])
     excluded = {"older_than_two_years": 0, "posted_before_conversion": 0}
-    coverages, conditional = [], set()
+    coverages = []
     for product, product_rows in sorted(by_product.items()):
         eligible = []
         for r in product_rows:
@@ -153,9 +146,7 @@ def media_coverage(rows: list[dict], version: str, now: datetime, opt_in: bool =
             else:
                 eligible.append(r)
         for column, is_conditional in media_columns(product, version, now.date(), opt_in):
-            c = Coverage(product, column)
-            if is_conditional:
-                conditional.add((product, column))
+            c = Coverage(product, column, conditional=is_conditional)
             for r in eligible:
                 c.eligible += 1
                 if r.get(column) is None:
@@ -164,7 +155,7 @@ def media_coverage(rows: list[dict], version: str, now: datetime, opt_in: bool =
                 else:
                     c.with_value += 1
             coverages.append(c)
-    errors, warnings = _judge(coverages, conditional)
+    errors, warnings = _judge(coverages)
     return CoverageResult(coverages, errors, warnings, len(rows), excluded)
 
 
@@ -188,7 +179,7 @@ def account_coverage(rows: list[dict], version: str, today: date, followers: dic
             else:
                 c.with_value += 1
         coverages.append(c)
-    errors, warnings = _judge(coverages, set())
+    errors, warnings = _judge(coverages)
     return CoverageResult(coverages, errors, warnings, len(rows), excluded)
 
 
@@ -204,106 +195,26 @@ def snapshot_coverage(rows: list[dict]) -> CoverageResult:
             else:
                 c.with_value += 1
         coverages.append(c)
-    errors, warnings = _judge(coverages, set())
+    errors, warnings = _judge(coverages)
     return CoverageResult(coverages, errors, warnings, len(rows), {})
 
 
-# --- the asset checks: the rows of the run's partition ------------------------------------------
-
-_MEDIA_ROWS = """
-SELECT r.*, m.posted_at FROM {table} r LEFT JOIN instagram_media m ON m.media_id = r.media_id WHERE {where}
-"""
-_NEWEST_FOLLOWERS = text("""
-SELECT DISTINCT ON (ig_user_id) ig_user_id, followers_count FROM (
-    SELECT ig_user_id, followers_count, captured_at AS at FROM instagram_account_intraday
-    WHERE followers_count IS NOT NULL
-    UNION ALL
-    SELECT ig_user_id, followers_count, COALESCE(fetched_at, day::timestamptz) FROM instagram_account_daily
-    WHERE followers_count IS NOT NULL
-) s ORDER BY ig_user_id, at DESC
-""")
-
-
-def _partition_days(context) -> list[date]:
-    tags = context.run.tags
-    first, last = tags.get(RANGE_START), tags.get(RANGE_END)
-    if first and last:
-        span = (date.fromisoformat(last) - date.fromisoformat(first)).days
-        return [date.fromisoformat(first) + timedelta(days=n) for n in range(span + 1)]
-    key = tags.get(PARTITION)
-    return [date.fromisoformat(key)] if key else []
-
-
-def _window_start(context) -> datetime | None:
-    key = context.run.tags.get(PARTITION)
-    return datetime.strptime(key, INTRADAY_FORMAT).replace(tzinfo=UTC) if key else None
-
-
-def _rows(warehouse, sql, params) -> list[dict]:
-    with warehouse.transaction() as conn:
-        return [dict(r) for r in conn.execute(text(sql) if isinstance(sql, str) else sql, params).mappings()]
-
-
-def _not_run(asset: str) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(asset_key=asset, check_name="metric_coverage", passed=True,
-                               metadata={"rows_checked": 0, "note": "no partition in this run"})
-
-
-_DESCRIPTION = ("Every metric the catalog says a product type supports on the pinned API version has a value on "
-                f"the run's rows: ERROR when NULL on every row, WARN under {WARN_BELOW:.0%} (docs/runbook.md).")
-
-
-def _media_coverage_check(table: str, where: str, params: Callable[[dg.AssetCheckExecutionContext], dict | None]):
-    """metric_coverage of a media table over the rows the run wrote (``params`` None: nothing to check)."""
-
-    @dg.asset_check(asset=table, name="metric_coverage", description=_DESCRIPTION)
-    def check(context: dg.AssetCheckExecutionContext, warehouse: PostgresWarehouse, graph: InstagramGraphAPI,
-              clock: PipelineClock) -> dg.AssetCheckResult:
-        values = params(context)
-        if values is None:
-            return _not_run(table)
-        rows = _rows(warehouse, _MEDIA_ROWS.format(table=table, where=where), values)
-        return media_coverage(rows, graph.version, clock.now(), graph.fetch_facebook_views).check_result(table)
-
-    return check
-
-
-def _days_param(context) -> dict | None:
-    days = _partition_days(context)
-    return {"days": days} if days else None
-
-
-def _window_param(context) -> dict | None:
-    window = _window_start(context)
-    return None if window is None else {"w": window}
-
-
-media_daily_coverage = _media_coverage_check("instagram_media_daily", "r.day = ANY(:days)", _days_param)
-media_intraday_coverage = _media_coverage_check("instagram_media_intraday", "r.captured_at = :w", _window_param)
-
-
-@dg.asset_check(asset="instagram_account_daily", name="metric_coverage", description=_DESCRIPTION)
-def account_daily_coverage(context: dg.AssetCheckExecutionContext, warehouse: PostgresWarehouse,
-                           graph: InstagramGraphAPI, clock: PipelineClock) -> dg.AssetCheckResult:
-    days = _partition_days(context)
-    if not days:
-        return _not_run("instagram_account_daily")
-    rows = _rows(warehouse, "SELECT * FROM instagram_account_daily WHERE day = ANY(:days)", {"days": days})
-    followers = {r["ig_user_id"]: r["followers_count"] for r in _rows(warehouse, _NEWEST_FOLLOWERS, {})}
-    today = pacific_day(clock.now())
-    return account_coverage(rows, graph.version, today, followers).check_result("instagram_account_daily")
-
-
-@dg.asset_check(asset="instagram_account_intraday", name="metric_coverage",
-                description="Every account's follower/following/media counts are present in the run's window.")
-def account_intraday_coverage(context: dg.AssetCheckExecutionContext,
-                              warehouse: PostgresWarehouse) -> dg.AssetCheckResult:
-    window = _window_start(context)
-    if window is None:
-        return _not_run("instagram_account_intraday")
-    rows = _rows(warehouse, "SELECT * FROM instagram_account_intraday WHERE captured_at = :w", {"w": window})
-    return snapshot_coverage(rows).check_result("instagram_account_intraday")
-
-
-coverage_checks = [media_daily_coverage, media_intraday_coverage, account_daily_coverage,
-                   account_intraday_coverage]
+def combined(results: Iterable[CoverageResult]) -> CoverageResult:
+    """One result from results over disjoint sets of accounts (a check reads its rows account group by
+    account group, so its memory does not grow with the number of accounts). Exact: every rule above
+    is decided within one account's rows."""
+    merged: dict[tuple[str, str], Coverage] = {}
+    rows, excluded = 0, {}
+    for result in results:
+        rows += result.rows
+        for name, count in result.excluded.items():
+            excluded[name] = excluded.get(name, 0) + count
+        for c in result.coverages:
+            into = merged.setdefault((c.product, c.column), Coverage(c.product, c.column, conditional=c.conditional))
+            into.eligible += c.eligible
+            into.with_value += c.with_value
+            into.missing_media.extend(c.missing_media[:max(0, SAMPLE - len(into.missing_media))])
+            into.missing_accounts |= c.missing_accounts
+    coverages = list(merged.values())
+    errors, warnings = _judge(coverages)
+    return CoverageResult(coverages, errors, warnings, rows, excluded)

@@ -131,3 +131,49 @@ def test_coverage_checks_pass_on_real_runs_and_fail_when_a_served_metric_is_drop
     errors = failed.metadata["null_on_every_row"].value
     assert {(e["product_type"], e["metric"]) for e in errors} >= {("FEED", "reach"), ("REELS", "reach")}
     assert all(e["media_ids"] and e["account_ids"] for e in errors)
+
+
+def test_combining_account_groups_gives_the_result_of_one_pass():
+    rows = [_media(f"m{i}", "FEED", account=f"acct-{i % 7}", reach=None if i % 3 == 0 else 5) for i in range(60)]
+    whole = coverage.media_coverage(rows, VERSION, NOW)
+    by_account: dict[str, list[dict]] = {}
+    for row in rows:
+        by_account.setdefault(row["ig_user_id"], []).append(row)
+    parts = coverage.combined(coverage.media_coverage(r, VERSION, NOW) for r in by_account.values())
+    assert (parts.rows, parts.excluded, parts.passed) == (whole.rows, whole.excluded, whole.passed)
+    assert {(c.product, c.column, c.eligible, c.with_value) for c in parts.coverages} == {
+        (c.product, c.column, c.eligible, c.with_value) for c in whole.coverages}
+    assert [(c.column, c.missing_accounts) for c in parts.warnings] == [
+        (c.column, c.missing_accounts) for c in whole.warnings]
+
+
+def test_a_batch_run_checks_its_own_accounts_group_by_group(make_env, monkeypatch):
+    """The other batch's rows in the same partition are not the run's (they were judged by their own run),
+    and reading a group of one account at a time judges exactly what one pass would."""
+    import sqlalchemy as sa
+
+    from ig_pipeline.assets import coverage_checks
+    from ig_pipeline.assets.selection import BATCH_TAG, batch_of
+
+    env = make_env(accounts=6, media=30)
+    yesterday = (pacific_day(env.now()) - timedelta(days=1)).isoformat()
+    env.run("instagram_media_daily_job", partition_key=yesterday, tags={BATCH_TAG: "1/2"})
+    with env.warehouse.transaction() as conn:  # the other batch's rows now hold a NULL the check would flag
+        conn.execute(sa.text("UPDATE instagram_media_daily SET reach = NULL WHERE day = :d"), {"d": yesterday})
+    mine = [a for a in env.accounts if batch_of(a, 2) == 0]
+    assert mine and len(mine) < len(env.accounts)
+
+    def check_of_batch_zero():
+        run = env.run("instagram_media_daily_job", partition_key=yesterday, tags={BATCH_TAG: "0/2"})
+        return _checks(run)[("instagram_media_daily", "metric_coverage")]
+
+    whole = check_of_batch_zero()
+    monkeypatch.setattr(coverage_checks, "ACCOUNTS_PER_GROUP", 1)
+    grouped = check_of_batch_zero()
+    with env.warehouse.transaction() as conn:
+        expected = conn.execute(sa.text("SELECT count(*) FROM instagram_media_daily WHERE day = :d "
+                                        "AND ig_user_id = ANY(:a)"), {"d": yesterday, "a": mine}).scalar()
+    for check in (whole, grouped):
+        assert check.passed, {k: v.value for k, v in check.metadata.items()}
+        assert check.metadata["rows_checked"].value == expected > 0
+    assert whole.metadata["coverage"].value == grouped.metadata["coverage"].value
