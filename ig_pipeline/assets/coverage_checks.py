@@ -6,8 +6,6 @@ so its time follows the run's accounts and its memory stays flat however many ac
 """
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 
 import dagster as dg
 from sqlalchemy import text
@@ -20,15 +18,12 @@ from ig_pipeline.assets.coverage import (
     media_coverage,
     snapshot_coverage,
 )
-from ig_pipeline.assets.selection import ACCOUNTS_TAG, BATCH_TAG, AccountSelection, selected
+from ig_pipeline.assets.run_scope import partition_days, run_accounts, window_start
 from ig_pipeline.clock import PipelineClock
-from ig_pipeline.connections import store as connections
 from ig_pipeline.days import pacific_day
 from ig_pipeline.graph.resource import InstagramGraphAPI
-from ig_pipeline.partitions import INTRADAY_FORMAT, RANGE_END, RANGE_START
 from ig_pipeline.warehouse.resource import PostgresWarehouse
 
-PARTITION = "dagster/partition"
 ACCOUNTS_PER_GROUP = 500  # rows of this many accounts are judged at a time
 
 _MEDIA_ROWS = """
@@ -52,36 +47,9 @@ _DESCRIPTION = ("Every metric the catalog says a product type supports on the pi
                 f"the run's rows: ERROR when NULL on every row, WARN under {WARN_BELOW:.0%} (docs/runbook.md).")
 
 
-def _partition_days(context) -> list[date]:
-    tags = context.run.tags
-    first, last = tags.get(RANGE_START), tags.get(RANGE_END)
-    if first and last:
-        span = (date.fromisoformat(last) - date.fromisoformat(first)).days
-        return [date.fromisoformat(first) + timedelta(days=n) for n in range(span + 1)]
-    key = tags.get(PARTITION)
-    return [date.fromisoformat(key)] if key else []
-
-
-def _window_start(context) -> datetime | None:
-    key = context.run.tags.get(PARTITION)
-    return datetime.strptime(key, INTRADAY_FORMAT).replace(tzinfo=UTC) if key else None
-
-
 def _not_run(asset: str) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(asset_key=asset, check_name="metric_coverage", passed=True,
                                metadata={"rows_checked": 0, "note": "no partition in this run"})
-
-
-def run_accounts(context, warehouse: PostgresWarehouse) -> list[str] | None:
-    """The accounts the run's tags narrow it to (a batch, or the accounts a backfill was started for),
-    chosen exactly as the assets choose them; None when the run covers every account."""
-    tags = context.run.tags
-    if not (tags.get(BATCH_TAG) or tags.get(ACCOUNTS_TAG)):
-        return None
-    with warehouse.transaction() as conn:
-        owners = connections.owners(conn)
-    refs = [SimpleNamespace(ig_user_id=account, owner_id=owner) for account, owner in owners.items()]
-    return [ref.ig_user_id for ref in selected(refs, AccountSelection(), tags)]
 
 
 def account_groups(warehouse: PostgresWarehouse, sql: str, params: dict,
@@ -124,12 +92,12 @@ def _media_coverage_check(table: str, where: str, params: Callable[[dg.AssetChec
 
 
 def _days_param(context) -> dict | None:
-    days = _partition_days(context)
+    days = partition_days(context)
     return {"days": days} if days else None
 
 
 def _window_param(context) -> dict | None:
-    window = _window_start(context)
+    window = window_start(context)
     return None if window is None else {"w": window}
 
 
@@ -140,7 +108,7 @@ media_intraday_coverage = _media_coverage_check("instagram_media_intraday", "r.c
 @dg.asset_check(asset="instagram_account_daily", name="metric_coverage", description=_DESCRIPTION)
 def account_daily_coverage(context: dg.AssetCheckExecutionContext, warehouse: PostgresWarehouse,
                            graph: InstagramGraphAPI, clock: PipelineClock) -> dg.AssetCheckResult:
-    days = _partition_days(context)
+    days = partition_days(context)
     if not days:
         return _not_run("instagram_account_daily")
     today = pacific_day(clock.now())
@@ -160,7 +128,7 @@ def account_daily_coverage(context: dg.AssetCheckExecutionContext, warehouse: Po
                 description="Every account's follower/following/media counts are present in the run's window.")
 def account_intraday_coverage(context: dg.AssetCheckExecutionContext,
                               warehouse: PostgresWarehouse) -> dg.AssetCheckResult:
-    window = _window_start(context)
+    window = window_start(context)
     if window is None:
         return _not_run("instagram_account_intraday")
     groups = account_groups(warehouse, "SELECT r.* FROM instagram_account_intraday r WHERE r.captured_at = :w",
