@@ -59,7 +59,8 @@ ACCOUNTS_PER_POOL = 4  # accounts in flight per httpx connection pool (see __aen
 
 
 class GraphClient:
-    """Async context manager owning one ``httpx.AsyncClient``. Shared by all accounts of a run."""
+    """Async context manager owning a few ``httpx.AsyncClient`` connection pools (see ``__aenter__``).
+    Shared by all accounts of a run."""
 
     def __init__(self, *, base_url: str, instagram_base_url: str, version: str, app_secret: str | None,
                  timeout_s: float = 30.0, max_attempts: int = 3, batch_size: int = 50, concurrency: int = 32,
