@@ -1,7 +1,7 @@
 """InstagramGraphAPI: the Dagster resource every asset talks to the Graph API through.
 
-Stateless configuration only; ``client()`` hands out a GraphClient (one httpx connection pool,
-one governor, one cache of rejected metrics) for the duration of a run. The code location configures
+Stateless configuration only; ``client()`` hands out a GraphClient (a few small httpx connection
+pools taken in turn, one governor, one cache of rejected metrics) for the duration of a run. The code location configures
 it from the environment (ig_pipeline/resources.py: the secret as ``dg.EnvVar``, so the Dagster UI
 shows the variable's name, not its value).
 """
