@@ -18,10 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,8 +30,8 @@ import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench._common import emit, scratch_database  # noqa: E402
-from bench.daily_sync import connect, cpu_seconds, free_port, run_worker  # noqa: E402
+from bench._common import emit, free_port, scratch_database, simulator  # noqa: E402
+from bench.daily_sync import connect, cpu_seconds, run_worker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"instagram_account_daily": ("ig_user_id", "day"), "instagram_media": ("media_id",),
@@ -150,19 +148,9 @@ def main() -> None:
     for name in [n for n in os.environ if n.startswith(("IG_", "DAGSTER_"))]:
         del os.environ[name]
     os.environ.update({"IG_DEMO": "1", "IG_GRAPH_URL": sim_url})  # demo mode needs a loopback Graph URL
-    sim = subprocess.Popen([sys.executable, "-m", "ig_pipeline.cli", "simulator", "--port", str(port),
-                            "--accounts", str(args.accounts), "--media", str(args.media),
-                            "--latency-ms", str(args.latency_ms), "--seed", "1"], cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work_dir = Path(tempfile.mkdtemp(prefix="ig_batched_daily_"))
     results = {}
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{sim_url}/_sim/clock", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with simulator(port, args.accounts, args.media, args.latency_ms) as sim:
         now = datetime.fromisoformat(httpx.get(f"{sim_url}/_sim/clock").json()["now"])
         tick = last_daily_tick(datetime.now(UTC))
         if pacific_day(tick) != pacific_day(now):
@@ -181,9 +169,6 @@ def main() -> None:
                 results[batches] = run_variant(batches, admin, template, sim_url, sim.pid, now, work_dir)
                 results[batches]["calls"] = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]["counted_calls"]
             keys = {b: keys_by_table(r.pop("warehouse")) for b, r in results.items()}
-    finally:
-        sim.terminate()
-        sim.wait(timeout=30)
     base = variants[0]
     same_keys = {table: all(keys[b][table] == keys[base][table] for b in variants) for table in KEYS}
     print(f"setup: {connected} accounts connected, media history listed in {history['wall_s']:.0f}s; logs under "

@@ -17,7 +17,6 @@ import gc
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import threading
@@ -29,15 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from bench._common import emit, scratch_database  # noqa: E402
+from bench._common import emit, free_port, scratch_database, simulator  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def worker(args) -> None:
@@ -209,17 +202,7 @@ def main() -> None:
     port = free_port()
     sim_url = f"http://127.0.0.1:{port}"
     os.environ.update({"IG_DEMO": "1", "IG_GRAPH_URL": sim_url})  # demo mode needs a loopback Graph URL
-    sim = subprocess.Popen([sys.executable, "-m", "ig_pipeline.cli", "simulator", "--port", str(port),
-                            "--accounts", str(args.accounts), "--media", str(args.media),
-                            "--latency-ms", str(args.latency_ms), "--seed", "1"], cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{sim_url}/_sim/clock", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with simulator(port, args.accounts, args.media, args.latency_ms) as sim:
         with scratch_database() as engine:
             db = engine.url.render_as_string(hide_password=False)
             connected = asyncio.run(connect(sim_url, db))
@@ -231,9 +214,6 @@ def main() -> None:
             httpx.delete(f"{sim_url}/_sim/requests")
             intraday = run_worker("intraday", sim_url, db, sim.pid, postmaster)
             intraday_calls = httpx.get(f"{sim_url}/_sim/requests").json()["summary"]
-    finally:
-        sim.terminate()
-        sim.wait(timeout=30)
     print(f"setup: {connected} accounts connected, media history listed in {history['wall_s']:.0f}s")
     emit({"accounts": connected, "latency_ms": args.latency_ms,
           "daily_sync_wall_s": round(daily["wall_s"], 1), "daily_sync_peak_rss_mb": round(daily["peak_rss_mb"]),

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,16 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import emit  # noqa: E402
+from bench._common import emit, free_port  # noqa: E402
 
 JOB = "instagram_account_daily_job"
 GOAL_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def settings_for(data_dir: Path, sim_port: int, oauth_port: int) -> dict[str, str]:
