@@ -17,6 +17,11 @@ def pacific_day(moment: datetime) -> date:
     return moment.astimezone(PACIFIC).date()
 
 
+def pacific_yesterday(moment: datetime) -> date:
+    """The reporting day before the one ``moment`` falls in: what a daily run just after midnight stores."""
+    return pacific_day(moment) - timedelta(days=1)
+
+
 def day_start(day: date) -> datetime:
     """Pacific midnight that starts ``day`` (tz-aware)."""
     return datetime(day.year, day.month, day.day, tzinfo=PACIFIC)

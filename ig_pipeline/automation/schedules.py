@@ -18,7 +18,7 @@ from ig_pipeline.automation.jobs import (
     media_daily_job,
     report_job,
 )
-from ig_pipeline.days import pacific_day
+from ig_pipeline.days import pacific_yesterday
 from ig_pipeline.partitions import intraday_key, range_tags
 from ig_pipeline.resources import PipelineOptions
 
@@ -33,10 +33,6 @@ def intraday_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=key, partition_key=key)
 
 
-def _yesterday(context: dg.ScheduleEvaluationContext):
-    return pacific_day(context.scheduled_execution_time) - timedelta(days=1)
-
-
 @dg.schedule(job=account_daily_job, cron_schedule="15 0 * * *", execution_timezone="America/Los_Angeles",
              default_status=dg.DefaultScheduleStatus.RUNNING,
              description="00:15 Pacific: account insights of yesterday and the IG_RESTATEMENT_DAYS before it "
@@ -45,7 +41,7 @@ def daily_account_insights_schedule(context: dg.ScheduleEvaluationContext,
                                     options: PipelineOptions) -> list[dg.RunRequest]:
     """Just after Pacific midnight: yesterday plus the restatement window (IG_RESTATEMENT_DAYS before it),
     one run per account batch, each covering the whole range (Instagram restates the last 48 h)."""
-    yesterday = _yesterday(context)
+    yesterday = pacific_yesterday(context.scheduled_execution_time)
     first = yesterday - timedelta(days=options.restatement_days)
     return [dg.RunRequest(run_key=f"account-daily-{yesterday}-{i}",
                           tags=tags | range_tags(first.isoformat(), yesterday.isoformat()))
@@ -58,7 +54,7 @@ def daily_account_insights_schedule(context: dg.ScheduleEvaluationContext,
                          "one run per account batch.")
 def daily_media_schedule(context: dg.ScheduleEvaluationContext, options: PipelineOptions) -> list[dg.RunRequest]:
     """Just after Pacific midnight: media posted yesterday and the lifetime-insights snapshot, per batch."""
-    yesterday = _yesterday(context).isoformat()
+    yesterday = pacific_yesterday(context.scheduled_execution_time).isoformat()
     return [dg.RunRequest(run_key=f"media-daily-{yesterday}-{i}", partition_key=yesterday, tags=tags)
             for i, tags in enumerate(batch_tags(options.daily_batches))]
 

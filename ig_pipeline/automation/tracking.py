@@ -1,12 +1,10 @@
 """The competitor and hashtag job and its daily schedule (docs/competitors-and-hashtags.md)."""
 
-from datetime import timedelta
-
 import dagster as dg
 
 from ig_pipeline.assets.competitors import instagram_competitors
 from ig_pipeline.assets.hashtags import instagram_hashtag_media
-from ig_pipeline.days import pacific_day
+from ig_pipeline.days import pacific_yesterday
 
 tracking_job = dg.define_asset_job(
     "instagram_tracking_job", selection=[instagram_competitors, instagram_hashtag_media],
@@ -20,5 +18,5 @@ tracking_job = dg.define_asset_job(
              description="00:45 Pacific, after the media sync (own posts are marked in hashtag lists): competitors "
                          "and hashtags, stored under yesterday.")
 def daily_tracking_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    yesterday = (pacific_day(context.scheduled_execution_time) - timedelta(days=1)).isoformat()
+    yesterday = pacific_yesterday(context.scheduled_execution_time).isoformat()
     return dg.RunRequest(run_key=f"tracking-{yesterday}", partition_key=yesterday)

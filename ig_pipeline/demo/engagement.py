@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from ig_pipeline.days import pacific_day
+from ig_pipeline.days import pacific_yesterday
 from ig_pipeline.demo.backfill import Say, _execute
 
 
 def engagement(say: Say) -> bool:
-    yesterday = (pacific_day(datetime.now(UTC)) - timedelta(days=1)).isoformat()
+    yesterday = pacific_yesterday(datetime.now(UTC)).isoformat()
     return _execute("instagram_engagement_job", f"tagged media and comments for {yesterday}", say,
                     partition_key=yesterday)

@@ -4,12 +4,12 @@ hashtags (its own account's word, which its posts carry, and a topic), then the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
 from ig_pipeline.connections import store as connections
-from ig_pipeline.days import pacific_day
+from ig_pipeline.days import pacific_yesterday
 from ig_pipeline.demo.backfill import Say, _execute
 from ig_pipeline.tracking import store
 
@@ -34,6 +34,6 @@ def track_for_demo(engine, sim_url: str, say: Say) -> None:
 
 def tracking(say: Say) -> bool:
     """The tracking job for yesterday, after the daily sync (own posts are known by then)."""
-    yesterday = (pacific_day(datetime.now(UTC)) - timedelta(days=1)).isoformat()
+    yesterday = pacific_yesterday(datetime.now(UTC)).isoformat()
     return _execute("instagram_tracking_job", f"competitors and hashtags for {yesterday}", say,
                     partition_key=yesterday)

@@ -42,24 +42,14 @@ def _media_id(value) -> str | None:
 def story_insight_rows(entries: list, owners: dict[str, str], received_at: datetime) -> list[dict]:
     """Rows for accounts we know (others are ignored: not our tenant's data)."""
     rows: dict[str, dict] = {}
-    for entry in entries:
-        if not isinstance(entry, dict):
+    for ig_user_id, value in _changes(entries, owners, "story_insights"):
+        media_id = _media_id(value.get("media_id"))
+        if media_id is None:
             continue
-        ig_user_id = str(entry.get("id", ""))
-        if ig_user_id not in owners:
-            continue
-        changes = entry.get("changes")
-        for change in changes if isinstance(changes, list) else []:
-            if not isinstance(change, dict) or change.get("field") != "story_insights":
-                continue
-            value = change.get("value")
-            media_id = _media_id(value.get("media_id")) if isinstance(value, dict) else None
-            if media_id is None:
-                continue
-            row = {"media_id": media_id, "owner_id": owners[ig_user_id], "ig_user_id": ig_user_id,
-                   "received_at": received_at, "payload": value}
-            row.update({c: _count(value.get(c)) for c in COLUMNS})
-            rows[row["media_id"]] = row
+        row = {"media_id": media_id, "owner_id": owners[ig_user_id], "ig_user_id": ig_user_id,
+               "received_at": received_at, "payload": value}
+        row.update({c: _count(value.get(c)) for c in COLUMNS})
+        rows[media_id] = row
     return list(rows.values())
 
 
