@@ -5,11 +5,10 @@ Platform limit (``X-App-Usage``, codes 4/17), not on the calling account's Busin
 from __future__ import annotations
 
 from ig_pipeline.simulator.context import Ctx
-from ig_pipeline.simulator.draws import h64
 from ig_pipeline.simulator.edges import media_list
 from ig_pipeline.simulator.errors import GraphError, param_error, require_scope
-from ig_pipeline.simulator.media import cdn_url
 from ig_pipeline.simulator.params import Sel
+from ig_pipeline.simulator.profile import ABSENT, profile_field
 
 PROFILE_FIELDS = ("id", "ig_id", "username", "name", "biography", "website", "profile_picture_url",
                   "followers_count", "follows_count", "media_count")
@@ -49,25 +48,9 @@ def business_discovery(sim, ctx: Ctx, sel: Sel) -> dict:
     out = {}
     for s in subs:
         n = s.name
-        if n == "username":
-            out[n] = target.username
-        elif n == "name":
-            out[n] = target.name
-        elif n == "ig_id":
-            out[n] = int(h64(w.seed, "igu", target.id) % 10 ** 10)
-        elif n == "biography":
-            out[n] = f"{target.name} — official account"
-        elif n == "website":
-            if target.website:
-                out[n] = target.website
-        elif n == "profile_picture_url":
-            out[n] = cdn_url(w.seed, target.id, now, "jpg")
-        elif n == "followers_count":
-            out[n] = w.followers_now(target, now)
-        elif n == "follows_count":
-            out[n] = target.follows_count
-        elif n == "media_count":
-            out[n] = w.media_count(target, now)
+        value = profile_field(w, target, n, now)
+        if value is not ABSENT:
+            out[n] = value
         elif n == "media":
             out["media"] = _media(sim, ctx, target, s)
     out["id"] = target.id

@@ -7,12 +7,11 @@ from urllib.parse import urlencode
 
 from ig_pipeline.simulator.context import Ctx
 from ig_pipeline.simulator.discovery import business_discovery
-from ig_pipeline.simulator.draws import h64
 from ig_pipeline.simulator.edges import media_list
 from ig_pipeline.simulator.errors import param_error, require_basic, unsupported_get
-from ig_pipeline.simulator.media import cdn_url
 from ig_pipeline.simulator.mentions import mentioned
 from ig_pipeline.simulator.params import Sel, decode_cursor, encode_cursor, parse_limit
+from ig_pipeline.simulator.profile import ABSENT, profile_field
 from ig_pipeline.simulator.tokens import Token
 
 
@@ -116,29 +115,11 @@ def ig_node(sim, ctx: Ctx, a, fields, me: bool = False) -> dict:
         n = sel.name
         if n not in IG_FIELDS or (n == "user_id" and not me):
             raise param_error(f"Tried accessing nonexisting field ({n}) on node type (IGUser)")
-        if n == "id":
-            out["id"] = a.id
-        elif n == "user_id":
-            out["user_id"] = a.id
-        elif n == "ig_id":
-            out["ig_id"] = int(h64(w.seed, "igu", a.id) % 10 ** 10)
-        elif n == "username":
-            out["username"] = a.username
-        elif n == "name":
-            out["name"] = a.name
-        elif n == "biography":
-            out["biography"] = f"{a.name} — official account"
-        elif n == "website":
-            if a.website:
-                out["website"] = a.website
-        elif n == "profile_picture_url":
-            out[n] = cdn_url(w.seed, a.id, now, "jpg")
-        elif n == "followers_count":
-            out[n] = w.followers_now(a, now)
-        elif n == "follows_count":
-            out[n] = a.follows_count
-        elif n == "media_count":
-            out[n] = w.media_count(a, now)
+        value = profile_field(w, a, n, now)
+        if value is not ABSENT:
+            out[n] = value
+        elif n in ("id", "user_id"):
+            out[n] = a.id
         elif n == "account_type":
             out[n] = a.account_type
         elif n == "has_profile_pic":
