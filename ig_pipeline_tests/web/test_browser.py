@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser,
 
 def test_browser_connects_through_the_dialog(oauth):
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
@@ -35,9 +35,12 @@ def test_browser_connects_through_the_dialog(oauth):
         select = driver.find_element(By.NAME, "fb_user")
         driver.execute_script("arguments[0].value = arguments[1]", select, fb_user)
         driver.find_element(By.CSS_SELECTOR, "button[name=decision][value=allow]").click()
-        # The page is navigating (dialog → callback → result): elements found mid-way may go stale.
-        WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda d: "Instagram connected" in "".join(h.text for h in d.find_elements(By.TAG_NAME, "h1")))
+        # The page is navigating (dialog → callback → result): read the headings in one script call, and
+        # retry when the document changes under it (chromedriver reports that either as a stale element or
+        # as a plain WebDriverException "Node with given id does not belong to the document").
+        WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: "Instagram connected" in d.execute_script(
+                "return Array.from(document.querySelectorAll('h1'), h => h.textContent).join(' ')"))
         page = driver.page_source
     finally:
         driver.quit()
